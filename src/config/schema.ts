@@ -1,0 +1,86 @@
+// The server's config: the contract between operator (which renders it into a ConfigMap) and
+// server. `RawConfig` is what the YAML file holds; `Config` is the validated, frozen form the
+// server runs on (addresses parsed, defaults applied). docs/config.md documents every field.
+import type { Cidr, Ipv4 } from '../net/ipv4.ts';
+
+/** Option values as written in YAML, keyed by option name ("routers", "domain-name-servers", ...). */
+export type RawOptionValues = Record<string, unknown>;
+
+export interface RawConfig {
+  server: {
+    name: string;
+    /** Address put in option 54 and used as the reply source; defaults to the first listen address. */
+    serverId?: string;
+    listen?: { address?: string; port?: number; interfaces?: string[] };
+    admin?: { address?: string; port?: number };
+    store?: { type: 'memory' } | { type: 'redis'; url?: string; path?: string; password?: string; passwordFile?: string; keyPrefix?: string };
+    /** How long a DECLINEd address is set aside (abandoned) before it may be offered again. */
+    declineHoldSeconds?: number;
+    /** How long an OFFERed address is held for the client before it may be offered to another. */
+    offerHoldSeconds?: number;
+    logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  };
+  scopes?: RawScope[];
+  /** Issue 3: the failover relationship; absent = standalone server. */
+  failover?: Record<string, unknown>;
+}
+
+export interface RawScope {
+  name: string;
+  subnet: string;
+  ranges: { start: string; end: string }[];
+  exclusions?: { start: string; end: string }[];
+  reservations?: { ip: string; hwAddress?: string; clientId?: string; hostname?: string; options?: RawOptionValues }[];
+  options?: RawOptionValues;
+  leaseSeconds?: number;
+  active?: boolean;
+  /** Direct (non-relayed) clients arriving on this interface are served from this scope. */
+  interface?: string;
+}
+
+export interface IpRange { readonly start: Ipv4; readonly end: Ipv4 }
+
+export interface Reservation {
+  readonly ip: Ipv4;
+  /** "htype:hex" as in Lease.hw (hwAddress "aa:bb:cc:dd:ee:ff" becomes "1:aabbccddeeff"). */
+  readonly hw?: string;
+  /** Lowercase hex of option 61. */
+  readonly clientId?: string;
+  readonly hostname?: string;
+  /** Encoded option payloads by code. */
+  readonly options: ReadonlyMap<number, Buffer>;
+}
+
+export interface Scope {
+  readonly name: string;
+  readonly subnet: Cidr;
+  readonly ranges: readonly IpRange[];
+  readonly exclusions: readonly IpRange[];
+  readonly reservations: readonly Reservation[];
+  /** Encoded option payloads by code (subnet mask and broadcast address are filled in from `subnet`). */
+  readonly options: ReadonlyMap<number, Buffer>;
+  readonly leaseSeconds: number;
+  readonly active: boolean;
+  readonly interface?: string;
+}
+
+export type StoreConfig =
+  | { readonly type: 'memory' }
+  | { readonly type: 'redis'; readonly url?: string; readonly path?: string; readonly password?: string; readonly keyPrefix: string };
+
+export interface ServerConfig {
+  readonly name: string;
+  readonly serverId: Ipv4;
+  readonly listen: { readonly address: string; readonly port: number; readonly interfaces: readonly string[] };
+  readonly admin: { readonly address: string; readonly port: number };
+  readonly store: StoreConfig;
+  readonly declineHoldSeconds: number;
+  readonly offerHoldSeconds: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface Config {
+  readonly server: ServerConfig;
+  readonly scopes: readonly Scope[];
+  readonly failover?: Readonly<Record<string, unknown>>;
+}
