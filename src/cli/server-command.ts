@@ -1,0 +1,113 @@
+// `dhcp-failover server`: load config, open the lease store, serve DHCP and the admin endpoint,
+// reload the config file on change, stop cleanly on SIGTERM.
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createAdminApp, listen } from '../admin/http.ts';
+import { embeddedDefaultConfig } from '../config/embedded-default.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { watchConfig } from '../config/watch.ts';
+import { DhcpEngine } from '../dhcp/engine.ts';
+import { DhcpUdpServer } from '../dhcp/server.ts';
+import { openStore } from '../leases/open-store.ts';
+import { log, setLogLevel, type LogLevel } from '../log.ts';
+import { createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
+
+const SWEEP_INTERVAL_MS = 5_000;
+
+export interface ServerCommandOptions { readonly configPath?: string; readonly logLevel?: string }
+
+function configHash(config: Config): string {
+  return createHash('sha256').update(JSON.stringify(config, (_k, v: unknown) => (v instanceof Map ? [...v] : v))).digest('hex').slice(0, 12);
+}
+
+/** Settings that only take effect on restart: reported, never half-applied. */
+function restartOnlyChanges(running: Config, next: Config): string[] {
+  const changed: string[] = [];
+  const a = running.server, b = next.server;
+  if (a.listen.address !== b.listen.address || a.listen.port !== b.listen.port) changed.push('server.listen');
+  if (a.admin.address !== b.admin.address || a.admin.port !== b.admin.port) changed.push('server.admin');
+  if (JSON.stringify(a.store) !== JSON.stringify(b.store)) changed.push('server.store');
+  return changed;
+}
+
+function collectLeaseGauges(engine: DhcpEngine, metrics: ServerMetrics): void {
+  metrics.leases.reset();
+  metrics.scopeSize.reset();
+  metrics.scopeUtilization.reset();
+  for (const { scope, poolSize, byState } of engine.counts()) {
+    for (const [state, n] of Object.entries(byState)) metrics.leases.set({ scope, state }, n);
+    metrics.scopeSize.set({ scope }, poolSize);
+    metrics.scopeUtilization.set({ scope }, poolSize ? (byState.active ?? 0) / poolSize : 0);
+  }
+}
+
+export async function runServer(options: ServerCommandOptions): Promise<number> {
+  let config = options.configPath ? await loadConfigFile(options.configPath) : embeddedDefaultConfig();
+  setLogLevel((options.logLevel as LogLevel | undefined) ?? config.server.logLevel);
+  if (!options.configPath) log.warn('config.embedded_default', { reason: 'no --config given; serving the embedded default on loopback only' });
+
+  const store = await openStore(config.server.store);
+  const engine = new DhcpEngine({ config, store });
+  const metrics = createServerMetrics({ collectLeases: (m) => collectLeaseGauges(engine, m) });
+  let hash = configHash(config);
+  metrics.configInfo.set({ hash }, 1);
+  const startedAt = Date.now();
+  let pendingRestart: string[] = [];
+
+  const loaded = await engine.loadLeases();
+  log.info('leases.loaded', { count: loaded, store: config.server.store.type });
+
+  const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port });
+  await udp.start();
+
+  const app = createAdminApp({
+    engine, metrics,
+    ready: () => udp.listening && store.healthy(),
+    status: () => ({
+      server: config.server.name, startedAt: new Date(startedAt).toISOString(), configHash: hash,
+      restartRequiredFor: pendingRestart, store: { type: config.server.store.type, healthy: store.healthy() },
+      scopes: engine.counts(),
+    }),
+  });
+  const admin: Server = await listen(app, config.server.admin.address, config.server.admin.port);
+  log.info('admin.listening', { address: config.server.admin.address, port: config.server.admin.port });
+
+  const sweeper = setInterval(() => {
+    engine.sweepExpired().catch((err: unknown) => { metrics.storeErrors.inc({ operation: 'sweep' }); log.warn('leases.sweep.failed', { err }); });
+  }, SWEEP_INTERVAL_MS);
+
+  const watcher = options.configPath
+    ? watchConfig(options.configPath, {
+      onChange(next) {
+        pendingRestart = restartOnlyChanges(config, next);
+        if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
+        config = next;
+        engine.applyConfig(next);
+        setLogLevel(next.server.logLevel);
+        metrics.configInfo.reset();
+        hash = configHash(next);
+        metrics.configInfo.set({ hash }, 1);
+        metrics.configReloads.inc({ result: 'applied' });
+        log.info('config.reloaded', { hash, scopes: next.scopes.length });
+      },
+      onInvalid(err) {
+        metrics.configReloads.inc({ result: 'rejected' });
+        log.error('config.rejected', { problems: err.problems });
+      },
+    })
+    : undefined;
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => { log.info('server.stopping', { signal }); resolve(); };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(sweeper);
+  watcher?.close();
+  await udp.stop();
+  await new Promise<void>((resolve) => admin.close(() => resolve()));
+  await store.close();
+  log.info('server.stopped', {});
+  return 0;
+}
