@@ -66,7 +66,12 @@ export interface Scope {
 
 export type StoreConfig =
   | { readonly type: 'memory' }
-  | { readonly type: 'redis'; readonly url?: string; readonly path?: string; readonly password?: string; readonly keyPrefix: string };
+  | {
+    readonly type: 'redis'; readonly url?: string; readonly path?: string; readonly password?: string;
+    /** Read when connecting (a mounted Secret), so validation stays pure and a rotated password is picked up. */
+    readonly passwordFile?: string;
+    readonly keyPrefix: string;
+  };
 
 export interface ServerConfig {
   readonly name: string;
