@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
 import { DhcpEngine } from '../dhcp/engine.ts';
 import { DhcpUdpServer } from '../dhcp/server.ts';
+import { instrumentStore } from '../leases/instrumented-store.ts';
 import { openStore } from '../leases/open-store.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
 import { createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
@@ -48,8 +49,9 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   if (!options.configPath) log.warn('config.embedded_default', { reason: 'no --config given; serving the embedded default on loopback only' });
 
   const store = await openStore(config.server.store);
-  const engine = new DhcpEngine({ config, store });
+  // The gauge callback runs only at scrape time, after `engine` exists.
   const metrics = createServerMetrics({ collectLeases: (m) => collectLeaseGauges(engine, m) });
+  const engine = new DhcpEngine({ config, store: instrumentStore(store, metrics) });
   let hash = configHash(config);
   metrics.configInfo.set({ hash }, 1);
   const startedAt = Date.now();

@@ -84,7 +84,6 @@ export class DhcpUdpServer {
       // A failed lease write means no ACK: the client retries and nothing was promised that is not stored.
       const reason = (err as { code?: string }).code === 'store_unavailable' ? 'store_unavailable' : 'internal_error';
       metrics.dropped.inc({ reason });
-      if (reason === 'store_unavailable') metrics.storeErrors.inc({ operation: 'put' });
       log.error('dhcp.request.failed', { type: typeName, xid: msg.xid, err });
     }
   }
