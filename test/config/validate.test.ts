@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -222,5 +223,45 @@ describe('validateConfig: valid output', () => {
     assert.throws(() => options.clear(), TypeError);
     assert.ok(options instanceof Map);
     assert.equal(options.size, 3);
+  });
+});
+
+describe('validateConfig: properties', () => {
+  const octet = fc.integer({ min: 0, max: 255 });
+
+  it('a range is accepted exactly when it lies in the subnet, in order, clear of network and broadcast', () => {
+    fc.assert(fc.property(octet, octet, (a, b) => {
+      const raw = base();
+      raw.scopes[1].ranges = [{ start: `10.1.0.${a}`, end: `10.1.0.${b}` }];
+      const ok = a <= b && a > 0 && b < 255;
+      let accepted = true;
+      try { validateConfig(raw); } catch (err) {
+        accepted = false;
+        assert.ok(err instanceof ConfigError);
+        assert.ok(err.problems.every((p) => p.path === 'scopes[1].ranges[0]'), JSON.stringify(err.problems));
+      }
+      assert.equal(accepted, ok);
+    }), { numRuns: 200 });
+  });
+
+  it('any Ethernet address in any case becomes "1:" + 12 lowercase hex digits', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.boolean(), (bytes, upper) => {
+      const text = [...bytes].map((x) => x.toString(16).padStart(2, '0')).join(':');
+      const raw = base();
+      raw.scopes[0].reservations[0].hwAddress = upper ? text.toUpperCase() : text;
+      assert.equal(validateConfig(raw).scopes[0]?.reservations[0]?.hw, `1:${Buffer.from(bytes).toString('hex')}`);
+    }), { numRuns: 100 });
+  });
+
+  it('a client identifier written with or without colons normalizes to the same hex', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 2, maxLength: 32 }), (bytes) => {
+      const hex = Buffer.from(bytes).toString('hex');
+      const colons = hex.toUpperCase().match(/../g)?.join(':') ?? '';
+      for (const clientId of [hex, colons]) {
+        const raw = base();
+        raw.scopes[0].reservations[0] = { ip: '10.0.0.10', clientId };
+        assert.equal(validateConfig(raw).scopes[0]?.reservations[0]?.clientId, hex);
+      }
+    }), { numRuns: 100 });
   });
 });
