@@ -111,7 +111,7 @@ const CASES: Case[] = [
   { name: 'option value fails to encode', mutate: (r) => { r.scopes[0].options.routers = ['10.0.0.300']; }, paths: ['scopes[0].options.routers'] },
   { name: 'reservation option fails to encode', mutate: (r) => { r.scopes[0].reservations[0].options = { routers: ['x'] }; }, paths: ['scopes[0].reservations[0].options.routers'] },
   { name: 'options not a mapping', mutate: (r) => { r.scopes[0].options = ['routers']; }, paths: ['scopes[0].options'] },
-  { name: 'server-owned option', mutate: (r) => { r.scopes[0].options['dhcp-lease-time'] = 60; }, paths: ['scopes[0].options.dhcp-lease-time'], message: /leaseSeconds/ },
+  { name: 'server-owned option', mutate: (r) => { r.scopes[0].options['ip-address-lease-time'] = 60; }, paths: ['scopes[0].options.ip-address-lease-time'], message: /leaseSeconds/ },
   { name: 'lease time too short', mutate: (r) => { r.scopes[0].leaseSeconds = 10; }, paths: ['scopes[0].leaseSeconds'], message: /out of range 60\.\./ },
   { name: 'lease time too long', mutate: (r) => { r.scopes[0].leaseSeconds = 2 ** 32; }, paths: ['scopes[0].leaseSeconds'] },
   { name: 'active not boolean', mutate: (r) => { r.scopes[0].active = 'yes'; }, paths: ['scopes[0].active'] },
