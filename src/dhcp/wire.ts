@@ -10,7 +10,8 @@
 //   stored in `options`; its payload must be one byte 1..3, else `bad_overload`. Overloaded `file`/`sname`
 //   come back zero-filled, since their bytes were options.
 // - Buffers in the result (chaddr, sname, file, option payloads) are views of the input where possible.
-//   Only DecodeError is thrown, whatever the input.
+//   Only DecodeError is thrown, whatever the input. Header fields are not judged here (an hlen over 16 is
+//   reply.ts's `bad_hlen` drop), so any 240+ byte packet with a cookie and well-formed options decodes.
 //
 // Encoding rules
 // - 53 first, then `options` in map order (52 in the map is ignored: the encoder decides overload), values
