@@ -86,7 +86,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
         if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
         config = next;
         engine.applyConfig(next);
-        setLogLevel(next.server.logLevel);
+        if (!options.logLevel) setLogLevel(next.server.logLevel); // --log-level wins over the file
         metrics.configInfo.reset();
         hash = configHash(next);
         metrics.configInfo.set({ hash }, 1);

@@ -3,6 +3,7 @@
 import { clientKeyOf, type Lease } from '../leases/lease.ts';
 import type { LeaseView } from '../leases/lease-index.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
+import type { DhcpMessage } from './message.ts';
 import type { Reservation } from '../config/schema.ts';
 import { addressAt, isDynamic, type ScopePlan } from './pool.ts';
 
@@ -10,6 +11,13 @@ import { addressAt, isDynamic, type ScopePlan } from './pool.ts';
 export interface AllocationPolicy {
   /** May this server give `ip`, whose current record is `lease`, to a client it does not already hold? */
   mayAllocate(ip: Ipv4, lease: Lease | undefined, now: number): boolean;
+  /**
+   * Should this server answer this message at all (failover service state, load-balance hash
+   * bucket, `secs` takeover)? Absent = always. `type` is the DHCP message type.
+   */
+  mayAnswer?(request: { readonly type: number; readonly msg: DhcpMessage; readonly clientKey: string }, now: number): boolean;
+  /** The lease time to give, at most `desiredSeconds` (the MCLT rule). Absent = desired. */
+  leaseSeconds?(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number;
 }
 
 export const STANDALONE_POLICY: AllocationPolicy = { mayAllocate: () => true };

@@ -17,6 +17,8 @@ export interface EngineOptions {
   readonly store: LeaseStore;
   readonly now?: () => number;
   readonly policy?: AllocationPolicy;
+  /** Called with every lease this server committed (after the store has it): the failover layer sends BNDUPDs. */
+  readonly onCommit?: (lease: Lease) => void;
   /** Addresses of the listening interfaces, by interface name (defaults to os.networkInterfaces()). */
   readonly interfaceAddresses?: () => ReadonlyMap<string, readonly string[]>;
 }
@@ -30,6 +32,7 @@ export class DhcpEngine {
   private readonly store: LeaseStore;
   private readonly now: () => number;
   private readonly policy: AllocationPolicy;
+  private readonly onCommit: ((lease: Lease) => void) | undefined;
   private readonly interfaceAddresses: () => ReadonlyMap<string, readonly string[]>;
   private config!: Config;
   private plans: ScopePlan[] = [];
@@ -39,6 +42,7 @@ export class DhcpEngine {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? STANDALONE_POLICY;
+    this.onCommit = options.onCommit;
     this.interfaceAddresses = options.interfaceAddresses ?? systemInterfaceAddresses;
     this.applyConfig(options.config);
   }
@@ -77,8 +81,15 @@ export class DhcpEngine {
       this.leases.set(decision.commit);
       this.offers.release(decision.commit.ip, clientKeyOf(decision.commit) ?? '');
       await this.store.put([decision.commit]);
+      this.onCommit?.(decision.commit);
     }
     return decision;
+  }
+
+  /** Leases learned from elsewhere (the failover partner): indexed and stored, not reported back. */
+  async applyRemote(leases: readonly Lease[]): Promise<void> {
+    for (const lease of leases) this.leases.set(lease);
+    if (leases.length) await this.store.put(leases);
   }
 
   /** Active leases whose time ran out become `expired` (bounded per call); returns how many. */
@@ -91,6 +102,7 @@ export class DhcpEngine {
     }
     for (const lease of changed) this.leases.set(lease);
     if (changed.length) await this.store.put(changed);
+    for (const lease of changed) this.onCommit?.(lease);
     this.offers.prune(now);
     return changed.length;
   }

@@ -21,6 +21,7 @@ const MIN_LEASE_SECONDS = 60;
 export const DROP_REASONS = [
   'not_request', 'no_message_type', 'unexpected_message_type', 'no_scope', 'scope_inactive', 'pool_exhausted',
   'other_server', 'no_client_id', 'unknown_client', 'not_our_lease', 'missing_requested_ip', 'bad_hlen',
+  'failover_not_serving',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -68,6 +69,9 @@ export function decide(ctx: ServeContext, msg: DhcpMessage, now: number): Decisi
   if (!choice) return { kind: 'drop', reason: 'no_scope' };
   const { plan } = choice;
   if (!plan.scope.active) return { kind: 'drop', reason: 'scope_inactive', scope: plan.scope.name };
+  if (ctx.policy.mayAnswer && !ctx.policy.mayAnswer({ type, msg, clientKey }, now)) {
+    return { kind: 'drop', reason: 'failover_not_serving', scope: plan.scope.name };
+  }
   const reservation = reservationFor(plan, clientKey, msg.hlen > 0 && msg.hlen <= 16 ? hwKeyOf(msg) : undefined);
   const request: Request = { ctx, msg, plan, clientKey, reservation, now, by: choice.by };
   switch (type) {
@@ -92,7 +96,7 @@ function discover(r: Request): Decision {
     client: { key: r.clientKey }, reservation: r.reservation, requested: getRequestedIp(r.msg), cursor, now: r.now,
   });
   if (!choice) return { kind: 'drop', reason: 'pool_exhausted', scope: r.plan.scope.name };
-  const leaseSeconds = leaseSecondsFor(r);
+  const leaseSeconds = leaseSecondsFor(r, choice.ip);
   return {
     kind: 'reply', reply: buildReply(r, MessageType.OFFER, choice.ip, leaseSeconds), to: destinationOf(r, false),
     offer: { ip: choice.ip, clientKey: r.clientKey, until: r.now + r.ctx.offerHoldSeconds * 1000 },
@@ -150,7 +154,7 @@ function mayBind(r: Request, ip: Ipv4): boolean {
 }
 
 function ack(r: Request, ip: Ipv4): Decision {
-  const leaseSeconds = leaseSecondsFor(r);
+  const leaseSeconds = leaseSecondsFor(r, ip);
   const hostname = r.reservation?.hostname ?? getHostname(r.msg);
   const clientId = getClientId(r.msg);
   const commit: Lease = {
@@ -202,11 +206,11 @@ function inform(r: Request): Decision {
   return { kind: 'reply', reply, to: destinationOf(r, false), scope: r.plan.scope.name, by: r.by };
 }
 
-function leaseSecondsFor(r: Request): number {
+function leaseSecondsFor(r: Request, ip: Ipv4): number {
   const configured = r.plan.scope.leaseSeconds;
   const asked = getLeaseTime(r.msg);
-  if (asked === undefined || asked >= configured) return configured;
-  return Math.max(Math.min(MIN_LEASE_SECONDS, configured), asked);
+  const desired = asked === undefined || asked >= configured ? configured : Math.max(Math.min(MIN_LEASE_SECONDS, configured), asked);
+  return r.ctx.policy.leaseSeconds ? r.ctx.policy.leaseSeconds(ip, desired, r.ctx.leases.get(ip), r.now) : desired;
 }
 
 function baseReply(r: Request, type: MessageType, yiaddr: Ipv4): DhcpMessage {

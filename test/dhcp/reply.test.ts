@@ -112,7 +112,7 @@ describe('decide: REQUEST', () => {
     assert.equal(typeOf(d), MessageType.NAK);
     assert.equal(d.reply.yiaddr, 0);
     assert.equal(d.commit, undefined);
-    assert.deepEqual(d.to, { address: 0xffffffff, port: 68 });
+    assert.deepEqual(d.to, { address: ip('10.0.0.255'), port: 68 }, 'broadcast on the client\'s subnet');
   });
 
   it('SELECTING an address offered to another client: NAK', () => {
