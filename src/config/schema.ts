@@ -2,6 +2,9 @@
 // server. `RawConfig` is what the YAML file holds; `Config` is the validated, frozen form the
 // server runs on (addresses parsed, defaults applied). docs/config.md documents every field.
 import type { Cidr, Ipv4 } from '../net/ipv4.ts';
+import type { FailoverConfig } from '../failover/config.ts';
+
+export type { FailoverConfig };
 
 /** Option values as written in YAML, keyed by option name ("routers", "domain-name-servers", ...). */
 export type RawOptionValues = Record<string, unknown>;
@@ -21,7 +24,7 @@ export interface RawConfig {
     logLevel?: 'debug' | 'info' | 'warn' | 'error';
   };
   scopes?: RawScope[];
-  /** Issue 3: the failover relationship; absent = standalone server. */
+  /** The failover relationship (src/failover/config.ts); absent = standalone server. */
   failover?: Record<string, unknown>;
 }
 
@@ -87,5 +90,6 @@ export interface ServerConfig {
 export interface Config {
   readonly server: ServerConfig;
   readonly scopes: readonly Scope[];
-  readonly failover?: Readonly<Record<string, unknown>>;
+  /** The failover relationship, validated by src/failover/config.ts; absent = standalone server. */
+  readonly failover?: FailoverConfig;
 }

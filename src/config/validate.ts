@@ -5,7 +5,8 @@ import { encodeOptionByName } from '../dhcp/options.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { broadcastOf, cidrContains, formatCidr, formatIpv4, maskOf, parseCidr, parseIpv4, type Cidr, type Ipv4 } from '../net/ipv4.ts';
 import { BOUNDS, DEFAULTS, LOG_LEVELS, NAME_PATTERN, STORE_TYPES } from './defaults.ts';
-import type { Config, IpRange, Reservation, Scope, ServerConfig, StoreConfig } from './schema.ts';
+import { validateFailover } from '../failover/config.ts';
+import type { Config, FailoverConfig, IpRange, Reservation, Scope, ServerConfig, StoreConfig } from './schema.ts';
 
 type Obj = Record<string, unknown>;
 type Bounds = { readonly min: number; readonly max: number };
@@ -407,10 +408,11 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   if (!root) throw new ConfigError(p.list, source);
   const server = validateServer(p, root.server);
   const scopes = validateScopes(p, root, server?.listen.interfaces);
-  let failover: Record<string, unknown> | undefined;
+  let failover: FailoverConfig | undefined;
   if (root.failover !== undefined && root.failover !== null) {
-    const f = mapping(p, root.failover, 'failover', Object.keys(root.failover as object));
-    if (f) failover = structuredClone(f);
+    const f = validateFailover(root.failover, 'failover');
+    for (const problem of f.problems) p.add(problem.path, problem.message);
+    failover = f.config;
   }
   if (p.list.length > 0 || !server) throw new ConfigError(p.list, source);
   return deepFreeze({ server, scopes, ...(failover !== undefined && { failover }) });

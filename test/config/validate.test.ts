@@ -197,25 +197,32 @@ describe('validateConfig: valid output', () => {
     assert.deepEqual(cfg.scopes[1]?.options.get(28), Buffer.from([10, 1, 0, 255]));
   });
 
-  it('accepts a redis store and keeps the failover section opaque', () => {
+  it('accepts a redis store and a failover section (validated by src/failover/config.ts)', () => {
     const raw = base();
     raw.server.store = { type: 'redis', path: '/run/redis/redis.sock', passwordFile: '/var/run/secrets/redis/password' };
-    raw.failover = { peer: { address: '10.0.0.3' }, mclt: 3600 };
+    raw.failover = { relationship: 'lab', role: 'primary', address: '10.0.0.2', partner: { address: '10.0.0.3' }, mode: 'load-balance', mcltSeconds: 3600 };
     const cfg = validateConfig(raw);
     assert.deepEqual(cfg.server.store, { type: 'redis', path: '/run/redis/redis.sock', passwordFile: '/var/run/secrets/redis/password', keyPrefix: DEFAULTS.redisKeyPrefix });
-    assert.deepEqual(cfg.failover, { peer: { address: '10.0.0.3' }, mclt: 3600 });
-    raw.failover.mclt = 1;
-    assert.equal(cfg.failover?.mclt, 3600, 'the config is a copy, not a view of the raw object');
+    assert.deepEqual(cfg.failover?.partner, { address: '10.0.0.3', port: 647 });
+    raw.failover.mcltSeconds = 1;
+    assert.equal(cfg.failover?.mcltSeconds, 3600, 'the config is a copy, not a view of the raw object');
+  });
+
+  it('reports failover problems with their paths', () => {
+    const raw = base();
+    raw.failover = { role: 'tertiary', address: '10.0.0.2', partner: { address: 'nope' }, mode: 'load-balance' };
+    const paths = problemsOf(raw).map((p) => p.path).sort();
+    assert.deepEqual(paths, ['failover.partner.address', 'failover.relationship', 'failover.role']);
   });
 
   it('is deeply frozen, option maps included', () => {
     const raw = base();
-    raw.failover = { peer: { address: '10.0.0.3' } };
+    raw.failover = { relationship: 'lab', role: 'primary', address: '10.0.0.2', partner: { address: '10.0.0.3' }, mode: 'hot-standby' };
     const cfg = validateConfig(raw);
     assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.server) && Object.isFrozen(cfg.server.listen.interfaces));
     assert.ok(Object.isFrozen(cfg.scopes) && Object.isFrozen(cfg.scopes[0]) && Object.isFrozen(cfg.scopes[0]?.ranges[0]));
     assert.ok(Object.isFrozen(cfg.scopes[0]?.reservations[0]));
-    assert.ok(Object.isFrozen((cfg.failover as { peer: object }).peer));
+    assert.ok(Object.isFrozen(cfg.failover?.partner));
     assert.throws(() => { (cfg.server as { name: string }).name = 'b'; }, TypeError);
     const options = cfg.scopes[0]?.options as Map<number, Buffer>;
     assert.throws(() => options.set(3, Buffer.alloc(4)), TypeError);
