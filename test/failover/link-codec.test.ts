@@ -38,7 +38,7 @@ describe('link-codec (local adapter until wire/ lands)', () => {
     const key = Buffer.from('s3cret');
     const buf = encodeMessage(msg, key);
     assert.equal(checkDigest(buf, decodeMessage(buf), key), 'ok');
-    const tampered = Buffer.from(buf); tampered[20] ^= 1;
+    const tampered = Buffer.from(buf); tampered.writeUInt8(tampered.readUInt8(20) ^ 1, 20);
     assert.equal(checkDigest(tampered, decodeMessage(tampered), key), 'bad');
     assert.equal(checkDigest(buf, decodeMessage(buf), Buffer.from('other')), 'bad');
     const plain = encodeMessage(msg);
