@@ -260,12 +260,24 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     async udhcpcOnce(node, o) {
       const hook = hookFor(node);
       const before = eventsOf(node).length;
-      const args = ['-f', '-q', '-n', '-i', 'eth0', '-s', hook, '-t', String(Math.max(1, Math.round(o.timeoutS))), '-T', '1', '-A', '1'];
+      const args = ['-f', '-n', '-i', 'eth0', '-s', hook, '-t', String(Math.max(1, Math.round(o.timeoutS))), '-T', '1', '-A', '1'];
       if (o.requestIp) args.push('-r', o.requestIp);
       if (o.clientId) args.push('-C', '-x', `0x3d:${o.clientId}`);
       if (o.hostname) args.push('-x', `hostname:${o.hostname}`);
-      if (o.release) args.push('-R');
-      const res = await exec(node, 'udhcpc', args, { allowFail: true, timeoutMs: (o.timeoutS + 10) * 1000 });
+      let res: { code: number | null; stdout: string; stderr: string };
+      if (!o.release) {
+        res = await exec(node, 'udhcpc', ['-q', ...args], { allowFail: true, timeoutMs: (o.timeoutS + 10) * 1000 });
+      } else {
+        // udhcpc -q exits before it counts as bound, so `-q -R` never sends the RELEASE. Run it without -q
+        // and stop it with SIGTERM once bound: with -R it then unicasts a RELEASE to the server.
+        const logFile = join(dir, `udhcpc-${node}-${Date.now()}.log`);
+        const proc = tracker.spawn('ip', ['netns', 'exec', ns(node), 'udhcpc', '-R', ...args], { logFile });
+        const boundYet = () => eventsOf(node).slice(before).some((e) => e.event === 'bound');
+        await waitFor('udhcpc bound', () => boundYet() || !proc.running, { timeoutMs: (o.timeoutS + 5) * 1000 }).catch(() => undefined);
+        await sleep(50);
+        const exit = await proc.stop({ signal: 'SIGTERM', graceMs: 5_000 });
+        res = { code: boundYet() ? 0 : exit.code, stdout: readFileSync(logFile, 'utf8'), stderr: '' };
+      }
       const events = eventsOf(node).slice(before);
       const bound = [...events].reverse().find((e) => e.event === 'bound' || e.event === 'renew');
       return {
