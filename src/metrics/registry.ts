@@ -44,3 +44,44 @@ export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics
   };
   return metrics;
 }
+
+/** Failover relationship metrics (src/failover/peer.ts sets them; docs/metrics.md lists them). */
+export interface FailoverMetrics {
+  /** Own failover state as its wire code (2 NORMAL, 3 COMMUNICATIONS-INTERRUPTED, 4 PARTNER-DOWN, … 254 RECOVER-WAIT). */
+  readonly state: client.Gauge<'relationship' | 'server'>;
+  readonly partnerState: client.Gauge<'relationship' | 'server'>;
+  readonly stateSeconds: client.Gauge<'relationship' | 'server'>;
+  readonly clockSkewSeconds: client.Gauge<'relationship'>;
+  readonly connectionUp: client.Gauge<'relationship'>;
+  readonly unackedUpdates: client.Gauge<'relationship'>;
+  readonly queuedUpdates: client.Gauge<'relationship'>;
+  readonly updatesSent: client.Counter<'relationship'>;
+  readonly updatesAcked: client.Counter<'relationship'>;
+  readonly updatesRejected: client.Counter<'relationship' | 'reason'>;
+  readonly updatesReceived: client.Counter<'relationship' | 'result'>;
+  readonly authFailures: client.Counter<'relationship'>;
+  readonly connectRejects: client.Counter<'relationship' | 'reason'>;
+  readonly linkErrors: client.Counter<'relationship' | 'kind'>;
+}
+
+/** `collect` runs at scrape time (time in state). */
+export function createFailoverMetrics(registry: client.Registry, collect?: (m: FailoverMetrics) => void): FailoverMetrics {
+  const r = [registry];
+  const m: FailoverMetrics = {
+    state: new client.Gauge({ name: 'dhcp_failover_state', help: 'Own failover state as its wire code (1 startup, 2 normal, 3 communications-interrupted, 4 partner-down, 5 potential-conflict, 6 recover, 7 paused, 8 shutdown, 9 recover-done, 10 resolution-interrupted, 11 conflict-done, 254 recover-wait)', labelNames: ['relationship', 'server'], registers: r }),
+    partnerState: new client.Gauge({ name: 'dhcp_failover_partner_state', help: 'Last state the partner reported, as its wire code (0 = unknown)', labelNames: ['relationship', 'server'], registers: r }),
+    stateSeconds: new client.Gauge({ name: 'dhcp_failover_state_seconds', help: 'Seconds since this server entered its current failover state', labelNames: ['relationship', 'server'], registers: r, collect() { collect?.(m); } }),
+    clockSkewSeconds: new client.Gauge({ name: 'dhcp_failover_clock_skew_seconds', help: 'Local minus partner clock, measured at the last handshake', labelNames: ['relationship'], registers: r }),
+    connectionUp: new client.Gauge({ name: 'dhcp_failover_connection_up', help: '1 while the failover link is established and STATE was exchanged', labelNames: ['relationship'], registers: r }),
+    unackedUpdates: new client.Gauge({ name: 'dhcp_failover_unacked_updates', help: 'BNDUPDs sent and not yet acknowledged', labelNames: ['relationship'], registers: r }),
+    queuedUpdates: new client.Gauge({ name: 'dhcp_failover_queued_updates', help: 'BNDUPDs waiting to be sent', labelNames: ['relationship'], registers: r }),
+    updatesSent: new client.Counter({ name: 'dhcp_failover_updates_sent_total', help: 'BNDUPDs sent', labelNames: ['relationship'], registers: r }),
+    updatesAcked: new client.Counter({ name: 'dhcp_failover_updates_acked_total', help: 'BNDUPDs the partner accepted', labelNames: ['relationship'], registers: r }),
+    updatesRejected: new client.Counter({ name: 'dhcp_failover_updates_rejected_total', help: 'BNDUPDs the partner rejected, by reject reason', labelNames: ['relationship', 'reason'], registers: r }),
+    updatesReceived: new client.Counter({ name: 'dhcp_failover_updates_received_total', help: 'BNDUPDs received, by result (accepted, rejected, failed)', labelNames: ['relationship', 'result'], registers: r }),
+    authFailures: new client.Counter({ name: 'dhcp_failover_auth_failures_total', help: 'Failover messages with a missing, bad or unexpected message digest (the link is closed)', labelNames: ['relationship'], registers: r }),
+    connectRejects: new client.Counter({ name: 'dhcp_failover_connect_rejects_total', help: 'Handshakes refused (by us or the partner), by reject reason (4 = clock skew)', labelNames: ['relationship', 'reason'], registers: r }),
+    linkErrors: new client.Counter({ name: 'dhcp_failover_link_errors_total', help: 'Failover links closed for protocol errors or refused sockets', labelNames: ['relationship', 'kind'], registers: r }),
+  };
+  return m;
+}

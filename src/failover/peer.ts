@@ -1,0 +1,550 @@
+// The failover runtime for one relationship: owns the state-machine snapshot, runs its effects in
+// order (persist first; keep the old snapshot if persisting fails), keeps timers on an injected
+// Clock, talks to the partner through connection.ts, sends a BNDUPD for every lease this server
+// commits (update-queue.ts), applies received BNDUPDs through binding-rules.checkUpdate and
+// engine.applyRemote, answers UPDREQ/UPDREQALL, and exposes status and admin actions.
+// Events are processed one at a time (a promise chain), so effects never interleave.
+import type { Clock } from '../clock.ts';
+import type { ScopePlan } from '../dhcp/pool.ts';
+import { isDynamic } from '../dhcp/pool.ts';
+import { clientKeyOf, type BindingState, type Lease } from '../leases/lease.ts';
+import type { LeaseView } from '../leases/lease-index.ts';
+import type { LeaseStore } from '../leases/store.ts';
+import { log } from '../log.ts';
+import type { FailoverMetrics } from '../metrics/registry.ts';
+import { formatIpv4, type Ipv4 } from '../net/ipv4.ts';
+import { checkUpdate, type LocalBinding } from './binding-rules.ts';
+import type { FailoverConfig } from './config.ts';
+import { FailoverTransport, type Link, type PartnerParams } from './connection.ts';
+import {
+  BINDING_STATUS_CODES, bindingStatusOfCode, bytes, MessageType, Opt, opt, optText, optU32, optU8, SERVER_STATE_CODES,
+  serverStateOfCode, text, u32, u8, type FoMessage, type FoOption,
+} from './link-codec.ts';
+import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
+import { shouldPartnerDown } from './partner-down-guard.ts';
+import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
+import {
+  boot, ownReport, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
+  type PersistedState, type Snapshot, type TimerName,
+} from './state-machine.ts';
+import { UpdateQueue } from './update-queue.ts';
+
+/** How often the persisted record's lastOperationAt is refreshed (digest §4.3 step 5). */
+const OPERATION_REFRESH_MS = 60_000;
+/** Safe-period re-check when the guard lacks evidence. */
+const SWITCHOVER_RECHECK_MS = 30_000;
+
+/** The engine surface the runtime needs (DhcpEngine satisfies it). */
+export interface EngineLike {
+  readonly leases: LeaseView & { values(): IterableIterator<Lease> };
+  readonly scopePlans: readonly ScopePlan[];
+  applyRemote(leases: readonly Lease[]): Promise<void>;
+}
+
+export interface PeerOptions {
+  readonly config: FailoverConfig;
+  /** This server's name (metric label). */
+  readonly serverName: string;
+  readonly engine: EngineLike;
+  readonly store: Pick<LeaseStore, 'getMeta' | 'setMeta'>;
+  readonly clock: Clock;
+  readonly metrics?: FailoverMetrics | undefined;
+  /** The shared secret's bytes (sharedSecret or the file's contents), if any. */
+  readonly secret?: Buffer | undefined;
+  readonly backoffMs?: { min: number; max: number } | undefined;
+}
+
+export interface FailoverStatus {
+  readonly relationship: string;
+  readonly role: 'primary' | 'secondary';
+  readonly state: string;
+  readonly stateSince: string;
+  readonly secondsInState: number;
+  readonly partner: { readonly state: string | null; readonly since: string | null; readonly startup: boolean };
+  readonly connection: { readonly up: boolean; readonly linkEstablished: boolean; readonly remote: string | null; readonly clockSkewSeconds: number | null };
+  readonly updates: { readonly unacked: number; readonly queued: number };
+  readonly mcltSeconds: number;
+  readonly service: ReturnType<typeof serviceOf>;
+}
+
+export function metaKey(relationship: string): string { return `failover:${relationship}:state`; }
+export function dialectOf(c: Pick<FailoverConfig, 'partnerDialect'>): Dialect { return c.partnerDialect === 'self' ? 'draft' : c.partnerDialect; }
+/** ISC polarity (1 bit = primary serves) for ISC and for ourselves; draft polarity only for MS (unverified, §8.3). */
+export function polarityOf(c: Pick<FailoverConfig, 'partnerDialect'>): HbaPolarity { return c.partnerDialect === 'ms' ? 'set-is-secondary' : 'set-is-primary'; }
+
+interface StoredRecord extends PersistedState { readonly mcltSeconds?: number }
+
+export class FailoverPeer {
+  readonly config: FailoverConfig;
+  readonly queue: UpdateQueue;
+  readonly policy: FailoverPolicy;
+  private readonly opts: PeerOptions;
+  private readonly labels: { relationship: string; server: string };
+  private snap!: Snapshot;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly timers = new Map<TimerName | 'operation', { cancel(): void }>();
+  private transport: FailoverTransport | undefined;
+  private link: Link | undefined;
+  /** The partner's first STATE arrived on `link` (communications OK). */
+  private commsOk = false;
+  private params: PartnerParams | undefined;
+  private hba: Uint8Array;
+  private ourRequestXid: number | undefined;
+  private answering: { link: Link; xid: number } | undefined;
+  private stopped = false;
+
+  constructor(opts: PeerOptions) {
+    this.opts = opts;
+    this.config = opts.config;
+    this.labels = { relationship: opts.config.relationship, server: opts.serverName };
+    this.queue = new UpdateQueue({ window: 0 });
+    this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
+    this.policy = createFailoverPolicy({
+      config: opts.config, polarity: polarityOf(opts.config),
+      view: () => ({
+        state: this.snap.state, stos: this.snap.stos, service: serviceOf(this.snap), mcltMs: this.snap.config.mcltMs,
+        hba: this.hba, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
+      }),
+    });
+  }
+
+  get snapshot(): Snapshot { return this.snap; }
+
+  /** Boots into STARTUP from the persisted record, then listens and dials. */
+  async start(): Promise<void> {
+    const now = this.opts.clock.now();
+    let record: StoredRecord | undefined;
+    const raw = await this.opts.store.getMeta(metaKey(this.config.relationship));
+    if (raw !== undefined) {
+      try { record = JSON.parse(raw) as StoredRecord; } catch { log.error('failover.state.record_unreadable', { raw: raw.slice(0, 200) }); }
+    }
+    const machine: MachineConfig = {
+      role: this.config.role, dialect: dialectOf(this.config),
+      // The secondary keeps the MCLT it learned from the primary (invariant 11).
+      mcltMs: (this.config.role === 'secondary' && record?.mcltSeconds ? record.mcltSeconds : this.config.mcltSeconds) * 1000,
+      startupMs: this.config.startupSeconds * 1000,
+      autoPartnerDown: {
+        enabled: this.config.stateSwitchoverSeconds !== undefined,
+        intervalMs: (this.config.stateSwitchoverSeconds ?? 0) * 1000, recheckMs: SWITCHOVER_RECHECK_MS,
+      },
+    };
+    const booted = boot(record, machine, now);
+    await this.runStep(booted.next, booted.effects, undefined);
+    // Updates that were never acked before the restart go out again (digest §1.10).
+    for (const lease of this.opts.engine.leases.values()) if (lease.pendingAck === true) this.queue.enqueue(lease);
+    this.refreshOperation();
+    this.transport = new FailoverTransport({
+      relationship: this.config.relationship, role: this.config.role,
+      localAddress: this.config.address, localPort: this.config.port,
+      partnerAddress: this.config.partner.address, partnerPort: this.config.partner.port,
+      secret: this.opts.secret, maxUnacked: this.config.maxUnackedUpdates, receiveTimerSeconds: this.config.maxResponseDelaySeconds,
+      mcltSeconds: this.config.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
+    }, this.opts.clock, {
+      established: (link, params) => this.enqueueWork(() => this.onEstablished(link, params)),
+      message: (link, m) => this.enqueueWork(() => this.onMessage(link, m)),
+      closed: (link, reason, wasCurrent) => this.enqueueWork(() => this.onClosed(link, reason, wasCurrent)),
+      problem: (kind, detail) => this.onProblem(kind, detail),
+    });
+    await this.transport.start();
+    this.updateGauges();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    await this.transport?.stop();
+    await this.chain;
+  }
+
+  // ------------------------------------------------------------------ events and effects
+
+  /** Serialises work: one event or message at a time, in arrival order. */
+  private enqueueWork(fn: () => Promise<void> | void): Promise<void> {
+    const next = this.chain.then(fn).catch((err: unknown) => { log.error('failover.peer.work_failed', { err }); });
+    this.chain = next;
+    return next;
+  }
+
+  /** Feeds an event to the state machine (serialised). */
+  dispatch(event: Event): Promise<void> {
+    return this.enqueueWork(async () => {
+      const r = step(this.snap, event, this.opts.clock.now());
+      await this.runStep(r.next, r.effects, event);
+    });
+  }
+
+  private async runStep(next: Snapshot, effects: readonly Effect[], event: Event | undefined): Promise<void> {
+    const persist = effects.find((e) => e.kind === 'persist-state');
+    if (persist !== undefined && persist.kind === 'persist-state') {
+      const rec: StoredRecord = {
+        state: persist.state, stos: persist.stos, previous: persist.previous, lastOperationAt: this.opts.clock.now(),
+        mcltSeconds: Math.round(next.config.mcltMs / 1000),
+      };
+      try {
+        await this.opts.store.setMeta(metaKey(this.config.relationship), JSON.stringify(rec));
+      } catch (err) {
+        // D12 §9.2 / ISC dhcp_failover_set_state: no state change that is not on stable storage.
+        log.error('failover.state.persist_failed', { state: persist.state, event: event?.kind, err });
+        return;
+      }
+    }
+    const before = this.snap as Snapshot | undefined;
+    this.snap = next;
+    for (const e of effects) this.runEffect(e);
+    if (before?.state !== next.state) this.updateGauges();
+  }
+
+  private runEffect(e: Effect): void {
+    switch (e.kind) {
+      case 'persist-state': return;
+      case 'send-state': this.sendState(); return;
+      case 'start-timer': {
+        this.timers.get(e.timer)?.cancel();
+        this.timers.set(e.timer, this.opts.clock.setTimer(e.ms, () => { this.timers.delete(e.timer); void this.dispatch(this.timerEvent(e.timer)); }));
+        return;
+      }
+      case 'cancel-timer': this.timers.get(e.timer)?.cancel(); this.timers.delete(e.timer); return;
+      case 'request-updates': {
+        if (this.link === undefined) return;
+        this.ourRequestXid = this.link.send(e.message === 'UPDREQALL' ? MessageType.UPDREQALL : MessageType.UPDREQ, []);
+        log.info('failover.updates.requested', { message: e.message, xid: this.ourRequestXid });
+        return;
+      }
+      case 'send-pending-updates': this.pump(); return;
+      case 'set-service': log.info('failover.service.changed', { ...e.service, state: this.snap.state }); return;
+      case 'log': {
+        // The core's `event` field (what triggered the step) must not overwrite the log line's event name.
+        const { event: trigger, ...rest } = e.fields as Record<string, unknown>;
+        log[e.level](e.event, { relationship: this.config.relationship, ...rest, ...(trigger !== undefined ? { trigger } : {}) });
+        return;
+      }
+    }
+  }
+
+  private timerEvent(t: TimerName): Event {
+    if (t === 'startup') return { kind: 'startup-timer' };
+    if (t === 'recover-wait') return { kind: 'recover-wait-timer' };
+    const now = this.opts.clock.now();
+    const evidence = shouldPartnerDown(this.policy.guard(), {
+      now, commsLostAt: this.snap.stos, switchoverMs: (this.config.stateSwitchoverSeconds ?? 0) * 1000,
+      minUnackedClients: 1, maxAckDelayS: Math.max(1, this.config.loadBalanceMaxSeconds),
+    });
+    return { kind: 'switchover-timer', partnerDownEvidence: evidence };
+  }
+
+  private refreshOperation(): void {
+    if (this.stopped) return;
+    this.timers.set('operation', this.opts.clock.setTimer(OPERATION_REFRESH_MS, () => {
+      void this.enqueueWork(async () => {
+        const rec: StoredRecord = { state: this.snap.state, stos: this.snap.stos, previous: this.snap.previous, lastOperationAt: this.opts.clock.now(), mcltSeconds: Math.round(this.snap.config.mcltMs / 1000) };
+        if (this.snap.state !== 'startup') await this.opts.store.setMeta(metaKey(this.config.relationship), JSON.stringify(rec)).catch((err: unknown) => log.warn('failover.state.refresh_failed', { err }));
+      });
+      this.refreshOperation();
+    }));
+  }
+
+  // ------------------------------------------------------------------ link events
+
+  private onEstablished(link: Link, params: PartnerParams): void {
+    this.link = link;
+    this.params = params;
+    this.commsOk = false;
+    this.queue.setWindow(params.maxUnacked);
+    this.opts.metrics?.clockSkewSeconds.set({ relationship: this.config.relationship }, params.skewSeconds);
+    if (this.config.role === 'secondary') {
+      if (params.hba !== undefined) this.hba = params.hba;
+      if (params.mcltSeconds !== undefined && params.mcltSeconds * 1000 !== this.snap.config.mcltMs) {
+        log.info('failover.mclt.adopted', { mcltSeconds: params.mcltSeconds, was: this.snap.config.mcltMs / 1000 });
+        this.snap = { ...this.snap, config: { ...this.snap.config, mcltMs: params.mcltSeconds * 1000 } };
+      }
+    }
+    this.sendState();
+  }
+
+  private async onClosed(link: Link, reason: string, wasCurrent: boolean): Promise<void> {
+    if (!wasCurrent || this.link !== link) return;
+    const hadComms = this.commsOk;
+    this.link = undefined;
+    this.commsOk = false;
+    this.answering = undefined;
+    this.ourRequestXid = undefined;
+    const back = this.queue.requeueInflight();
+    log.warn('failover.link.lost', { reason, requeued: back });
+    this.updateGauges();
+    if (hadComms) {
+      const r = step(this.snap, { kind: 'disconnected' }, this.opts.clock.now());
+      await this.runStep(r.next, r.effects, { kind: 'disconnected' });
+    }
+  }
+
+  private onProblem(kind: 'auth' | 'skew' | 'rejected' | 'protocol' | 'refused', detail: Record<string, unknown>): void {
+    const m = this.opts.metrics;
+    const relationship = this.config.relationship;
+    if (kind === 'auth') m?.authFailures.inc({ relationship });
+    else if (kind === 'skew' || kind === 'rejected') m?.connectRejects.inc({ relationship, reason: String(detail.reason ?? 'unknown') });
+    else m?.linkErrors.inc({ relationship, kind: kind === 'protocol' ? String(detail.reason ?? 'protocol') : 'refused' });
+    if (kind === 'skew') log.error('failover.clock_skew', { ...detail, hint: 'clocks differ by more than 60 s: the partner refuses the connection; synchronise with NTP' });
+  }
+
+  private async onMessage(link: Link, m: FoMessage): Promise<void> {
+    if (link !== this.link) return; // a message from a link that is no longer ours is void (§1.10)
+    switch (m.type) {
+      case MessageType.STATE: await this.onState(m); return;
+      case MessageType.BNDUPD: await this.onBndupd(link, m); return;
+      case MessageType.BNDACK: await this.onBndack(m); return;
+      case MessageType.UPDREQ: case MessageType.UPDREQALL: this.onUpdateRequest(link, m); return;
+      case MessageType.UPDDONE:
+        if (m.xid === this.ourRequestXid) {
+          this.ourRequestXid = undefined;
+          const r = step(this.snap, { kind: 'update-done' }, this.opts.clock.now());
+          await this.runStep(r.next, r.effects, { kind: 'update-done' });
+        }
+        return;
+      case MessageType.POOLREQ:
+        // Pools are split by address (DESIGN.md Runtime), never transferred: nothing to give.
+        link.send(MessageType.POOLRESP, [u32(1, 0)], m.xid);
+        return;
+      default:
+        log.debug('failover.message.ignored', { type: m.type });
+    }
+  }
+
+  private async onState(m: FoMessage): Promise<void> {
+    const code = optU8(m, Opt.SERVER_STATE);
+    const name = code === undefined ? undefined : serverStateOfCode(code);
+    if (name === undefined || name === 'startup') {
+      log.warn('failover.state.bad_partner_state', { code });
+      return;
+    }
+    const flags = optU8(m, Opt.SERVER_FLAGS) ?? 0;
+    const partner = { state: name as PartnerState, stos: (optU32(m, Opt.STOS) ?? 0) * 1000, startup: (flags & 1) !== 0 };
+    const event: Event = this.commsOk ? { kind: 'partner-state', partner } : { kind: 'connected', partner };
+    this.commsOk = true;
+    const r = step(this.snap, event, this.opts.clock.now());
+    await this.runStep(r.next, r.effects, event);
+    this.updateGauges();
+    this.pump();
+  }
+
+  private sendState(): void {
+    if (this.link === undefined || this.link.state !== 'established') return;
+    const rep = ownReport(this.snap);
+    this.link.send(MessageType.STATE, [
+      u8(Opt.SERVER_STATE, SERVER_STATE_CODES[rep.state]), u8(Opt.SERVER_FLAGS, rep.startup ? 1 : 0), u32(Opt.STOS, Math.floor(rep.stos / 1000)),
+    ]);
+  }
+
+  // ------------------------------------------------------------------ binding updates out
+
+  /** Called by the engine after every lease this server committed: persist the PET, then queue the BNDUPD. */
+  onCommit(lease: Lease): void {
+    void this.enqueueWork(async () => {
+      const current = this.opts.engine.leases.get(lease.ip);
+      if (current !== undefined && (current.cltt !== lease.cltt || current.state !== lease.state || current.expiresAt !== lease.expiresAt)) return; // superseded
+      const pet = lease.state === 'active' ? Math.max(this.policy.petFor(lease.ip) ?? lease.expiresAt, lease.expiresAt) : undefined;
+      const updated: Lease = { ...lease, pendingAck: true, ...(pet !== undefined ? { tstp: pet, partnerExpiresAt: pet } : {}) };
+      // The PET is on stable storage before the BNDUPD leaves (invariant 10).
+      await this.opts.engine.applyRemote([updated]);
+      this.queue.enqueue(updated);
+      this.pump();
+    });
+  }
+
+  /** Sends what the window allows (only while communications are OK). */
+  private pump(): void {
+    const link = this.link;
+    if (link === undefined || !this.commsOk || link.state !== 'established') { this.updateGauges(); return; }
+    const now = this.opts.clock.now();
+    for (const entry of this.queue.takeSendable()) {
+      const xid = link.send(MessageType.BNDUPD, bndupdOptions(entry.lease, now));
+      this.queue.markSent(entry, xid, now);
+      this.opts.metrics?.updatesSent.inc({ relationship: this.config.relationship });
+    }
+    this.maybeUpdDone();
+    this.updateGauges();
+  }
+
+  private async onBndack(m: FoMessage): Promise<void> {
+    const ip = optU32(m, Opt.ASSIGNED_IP);
+    const f = this.queue.ack(m.xid, ip);
+    if (f === undefined) { log.debug('failover.bndack.unmatched', { xid: m.xid, ip }); return; }
+    const reason = optU8(m, Opt.REJECT_REASON);
+    const relationship = this.config.relationship;
+    const current = this.opts.engine.leases.get(f.ip);
+    const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
+    if (reason !== undefined) {
+      this.opts.metrics?.updatesRejected.inc({ relationship, reason: String(reason) });
+      log.warn('failover.bndupd.rejected', { ip: formatIpv4(f.ip), state: f.lease.state, rejectReason: reason, message: optText(m, Opt.MESSAGE) });
+    } else {
+      this.opts.metrics?.updatesAcked.inc({ relationship });
+      if (same) {
+        // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
+        const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
+        const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
+        await this.opts.engine.applyRemote([next]);
+      }
+    }
+    this.pump();
+  }
+
+  private onUpdateRequest(link: Link, m: FoMessage): void {
+    const all = m.type === MessageType.UPDREQALL;
+    let n = 0;
+    for (const lease of this.opts.engine.leases.values()) {
+      if (all || lease.pendingAck === true) { this.queue.enqueue(lease); n++; }
+    }
+    log.info('failover.updates.answering', { message: all ? 'UPDREQALL' : 'UPDREQ', bindings: n });
+    this.answering = { link, xid: m.xid };
+    this.pump();
+  }
+
+  /** UPDDONE only once every update generated for the request was acked (invariant 15). */
+  private maybeUpdDone(): void {
+    const a = this.answering;
+    if (a === undefined || !this.queue.idle) return;
+    this.answering = undefined;
+    if (a.link === this.link) a.link.send(MessageType.UPDDONE, [], a.xid);
+  }
+
+  // ------------------------------------------------------------------ binding updates in
+
+  private async onBndupd(link: Link, m: FoMessage): Promise<void> {
+    const relationship = this.config.relationship;
+    const ip = optU32(m, Opt.ASSIGNED_IP);
+    const status = optU8(m, Opt.BINDING_STATUS);
+    const nack = (reason: number, why: string): void => {
+      this.opts.metrics?.updatesReceived.inc({ relationship, result: 'rejected' });
+      log.info('failover.bndupd.refused', { ip: ip === undefined ? undefined : formatIpv4(ip), rejectReason: reason, why });
+      link.send(MessageType.BNDACK, [...(ip !== undefined ? [u32(Opt.ASSIGNED_IP, ip)] : []), u8(Opt.REJECT_REASON, reason), text(Opt.MESSAGE, why.slice(0, 200))], m.xid);
+    };
+    if (ip === undefined || status === undefined) { nack(3, 'assigned-IP-address and binding-status are required'); return; }
+    const state = bindingStatusOfCode(status);
+    if (state === undefined) { nack(3, `unknown binding-status ${status}`); return; }
+    const now = this.opts.clock.now();
+    const plan = this.opts.engine.scopePlans.find((p) => isDynamic(p, ip) || p.reservedIps.has(ip));
+    const chaddr = opt(m, Opt.CHADDR);
+    const clientIdBuf = opt(m, Opt.CLIENT_ID);
+    const hw = chaddr !== undefined && chaddr.length >= 1 ? `${chaddr[0]}:${chaddr.subarray(1).toString('hex')}` : undefined;
+    const clientId = clientIdBuf !== undefined && clientIdBuf.length > 0 ? clientIdBuf.toString('hex') : undefined;
+    const secs = (code: number): number | undefined => { const v = optU32(m, code); return v === undefined ? undefined : v * 1000; };
+    const expiresAt = secs(Opt.LEASE_EXPIRATION);
+    const pet = secs(Opt.PET);
+    const cltt = secs(Opt.CLTT);
+    const existing = this.opts.engine.leases.get(ip);
+    const decision = checkUpdate({
+      role: this.config.role,
+      local: existing === undefined ? undefined : localBindingOf(existing, plan),
+      proposed: {
+        state, client: clientKeyOf({ ...(clientId !== undefined ? { clientId } : {}), ...(hw !== undefined ? { hw } : {}) }),
+        hasHardwareAddress: hw !== undefined, cltt, expiresAt, pet, reservedFlag: ((optU16Flags(m) ?? 0) & 1) !== 0,
+      },
+      inPool: plan !== undefined, now, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
+    });
+    if (decision.kind === 'reject') { nack(decision.reason, decision.rule); return; }
+    const changes = decision.kind === 'accept-with-changes' ? decision.changes : {};
+    const finalState: BindingState = changes.state ?? state;
+    const base: Lease = {
+      ip, scope: plan!.scope.name, state: finalState, expiresAt: changes.expiresAt ?? expiresAt ?? existing?.expiresAt ?? now, cltt: cltt ?? now,
+      ...(pet !== undefined ? { tsfp: pet } : existing?.tsfp !== undefined ? { tsfp: existing.tsfp } : {}),
+    };
+    const stored: Lease = finalState === 'free' || finalState === 'backup' || finalState === 'abandoned'
+      ? base
+      : {
+        ...base, ...(hw !== undefined ? { hw } : {}), ...(clientId !== undefined ? { clientId } : {}),
+        ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf({ ...(clientId !== undefined ? { clientId } : {}), ...(hw !== undefined ? { hw } : {}) }) ? { hostname: existing.hostname } : {}),
+      };
+    try {
+      await this.opts.engine.applyRemote([stored]); // on stable storage before the BNDACK (invariant 12)
+    } catch (err) {
+      this.opts.metrics?.updatesReceived.inc({ relationship, result: 'failed' });
+      log.error('failover.bndupd.store_failed', { ip: formatIpv4(ip), err });
+      return; // no BNDACK: the partner resends after reconnect
+    }
+    this.opts.metrics?.updatesReceived.inc({ relationship, result: 'accepted' });
+    log.debug('failover.bndupd.applied', { ip: formatIpv4(ip), state: finalState, rule: decision.rule });
+    if (link === this.link && link.state === 'established') link.send(MessageType.BNDACK, [u32(Opt.ASSIGNED_IP, ip)], m.xid);
+  }
+
+  // ------------------------------------------------------------------ admin, status
+
+  /** Operator: the partner is really down (digest §6.4). */
+  adminPartnerDown(): Promise<void> { return this.dispatch({ kind: 'admin-partner-down' }); }
+
+  /** Operator: resend every binding to the partner (full resync from our side). */
+  adminResync(): Promise<void> {
+    return this.enqueueWork(() => {
+      let n = 0;
+      for (const lease of this.opts.engine.leases.values()) { this.queue.enqueue(lease); n++; }
+      log.info('failover.resync.queued', { bindings: n });
+      this.pump();
+    });
+  }
+
+  /** Resolves once all work queued so far has run (tests, shutdown). */
+  idle(): Promise<void> { return this.chain; }
+
+  status(): FailoverStatus {
+    const now = this.opts.clock.now();
+    const p = this.snap.partner;
+    return {
+      relationship: this.config.relationship, role: this.config.role, state: this.snap.state,
+      stateSince: new Date(this.snap.stos).toISOString(), secondsInState: Math.max(0, Math.floor((now - this.snap.stos) / 1000)),
+      partner: { state: this.snap.connected && p ? p.state : null, since: p ? new Date(p.stos).toISOString() : null, startup: p?.startup ?? false },
+      connection: {
+        up: this.commsOk, linkEstablished: this.link !== undefined, remote: this.link?.remote ?? null,
+        clockSkewSeconds: this.params?.skewSeconds ?? null,
+      },
+      updates: { unacked: this.queue.inflightCount, queued: this.queue.pendingCount },
+      mcltSeconds: Math.round(this.snap.config.mcltMs / 1000),
+      service: serviceOf(this.snap),
+    };
+  }
+
+  /** Scrape-time gauges. */
+  collectMetrics(): void { this.updateGauges(); }
+
+  private updateGauges(): void {
+    const m = this.opts.metrics;
+    if (m === undefined || this.snap === undefined) return;
+    const rel = { relationship: this.config.relationship };
+    m.state.set(this.labels, SERVER_STATE_CODES[this.snap.state]);
+    m.partnerState.set(this.labels, this.snap.connected && this.snap.partner ? SERVER_STATE_CODES[this.snap.partner.state] : 0);
+    m.stateSeconds.set(this.labels, Math.max(0, (this.opts.clock.now() - this.snap.stos) / 1000));
+    m.connectionUp.set(rel, this.commsOk ? 1 : 0);
+    m.unackedUpdates.set(rel, this.queue.inflightCount);
+    m.queuedUpdates.set(rel, this.queue.pendingCount);
+  }
+}
+
+function optU16Flags(m: FoMessage): number | undefined {
+  const v = opt(m, Opt.IP_FLAGS);
+  return v?.length === 2 ? v.readUInt16BE(0) : undefined;
+}
+
+function freeLease(l: Lease): Lease {
+  return { ip: l.ip, scope: l.scope, state: 'free', expiresAt: l.expiresAt, cltt: l.cltt, ...(l.tsfp !== undefined ? { tsfp: l.tsfp } : {}), pendingAck: false };
+}
+
+function localBindingOf(l: Lease, plan: ScopePlan | undefined): LocalBinding {
+  return { state: l.state, client: clientKeyOf(l), cltt: l.cltt, expiresAt: l.expiresAt, stos: l.cltt, reserved: plan?.reservedIps.has(l.ip) ?? false };
+}
+
+/** One binding transaction (digest §2.1; ISC checklist §10.1): never batched. */
+export function bndupdOptions(l: Lease, now: number): FoOption[] {
+  const s = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
+  const out: FoOption[] = [u32(Opt.ASSIGNED_IP, l.ip as Ipv4), u8(Opt.BINDING_STATUS, BINDING_STATUS_CODES[l.state])];
+  const withClient = l.state !== 'abandoned' && l.state !== 'free' && l.state !== 'backup';
+  if (withClient && l.clientId !== undefined) out.push(bytes(Opt.CLIENT_ID, Buffer.from(l.clientId, 'hex')));
+  if (withClient && l.hw !== undefined) {
+    const [htype, hex] = l.hw.split(':');
+    out.push(bytes(Opt.CHADDR, Buffer.concat([Buffer.from([Number(htype) & 0xff]), Buffer.from(hex ?? '', 'hex')])));
+  }
+  if (l.state === 'active') {
+    out.push(u32(Opt.LEASE_EXPIRATION, s(l.expiresAt)));
+    out.push(u32(Opt.PET, s(Math.max(l.tstp ?? l.expiresAt, l.expiresAt))));
+  }
+  out.push(u32(Opt.STOS, s(l.cltt || now)));
+  if (l.cltt > 0) out.push(u32(Opt.CLTT, s(l.cltt)));
+  return out;
+}

@@ -1,0 +1,120 @@
+// The DHCP engine's AllocationPolicy while in a failover relationship: who answers (service state,
+// load-balance buckets, `secs` takeover), which free addresses this server may hand out (its own
+// part of each pool; the partner's only in PARTNER-DOWN after the MCLT waits), and how long a lease
+// may run (MCLT rule). Reads the peer's current snapshot through `view`; no I/O.
+import type { AllocationPolicy } from '../dhcp/allocate.ts';
+import type { DhcpMessage } from '../dhcp/message.ts';
+import type { Lease } from '../leases/lease.ts';
+import type { Ipv4 } from '../net/ipv4.ts';
+import type { FailoverConfig } from './config.ts';
+import { requestKeyOf, shouldAnswer, type BucketMap, type HbaPolarity } from './load-balance.ts';
+import { leaseTimeFor, partnerKnowledgeOf, partnerPoolUsableAt, reallocateToOtherClientAt } from './mclt.ts';
+import { emptyGuard, observeClient, type GuardState } from './partner-down-guard.ts';
+import type { ServicePolicy } from './service-state.ts';
+import type { Role, ServerState } from './state-machine.ts';
+
+const DHCPDISCOVER = 1;
+const DHCPREQUEST = 3;
+const OPT_CLIENT_ID = 61;
+
+/** What the policy needs from the peer, read on every call. */
+export interface PolicyView {
+  readonly state: ServerState;
+  /** Start time of the state (PARTNER-DOWN start in PARTNER-DOWN), ms. */
+  readonly stos: number;
+  readonly service: ServicePolicy;
+  readonly mcltMs: number;
+  /** The HBA in force: ours as primary, the primary's from CONNECT as secondary. */
+  readonly hba: BucketMap;
+  readonly skewMs: number;
+}
+
+/**
+ * Pool ownership (DESIGN.md "Runtime"): an address belongs to the secondary iff `ip mod 100` is below
+ * the secondary's share (load balance: 100 − splitPercent; hot standby: reservePercent), else to the
+ * primary. Deterministic on both sides from the config alone, exact on every 100 consecutive
+ * addresses, and needs no BNDUPD(BACKUP) pool transfer — so the two servers never allocate the same
+ * FREE address, even before any update has crossed the link.
+ */
+export function ownerOfAddress(ip: Ipv4, secondaryPercent: number): Role {
+  return ((ip >>> 0) % 100) < secondaryPercent ? 'secondary' : 'primary';
+}
+
+export function secondaryShareOf(config: Pick<FailoverConfig, 'mode' | 'splitPercent' | 'reservePercent'>): number {
+  return config.mode === 'hot-standby' ? config.reservePercent : 100 - config.splitPercent;
+}
+
+export interface FailoverPolicy extends AllocationPolicy {
+  /** The PET computed for the last lease time given for `ip` (sent in the BNDUPD; digest §6.2). */
+  petFor(ip: Ipv4): number | undefined;
+  /** Partner-owned clients seen unanswered while communications are interrupted (partner-down-guard). */
+  guard(): GuardState;
+}
+
+export function createFailoverPolicy(opts: {
+  config: Pick<FailoverConfig, 'role' | 'mode' | 'splitPercent' | 'reservePercent' | 'loadBalanceMaxSeconds'>;
+  polarity: HbaPolarity;
+  view: () => PolicyView;
+}): FailoverPolicy {
+  const { config, polarity } = opts;
+  const role = config.role;
+  const secondaryShare = secondaryShareOf(config);
+  const pets = new Map<Ipv4, number>();
+  let guard = emptyGuard();
+
+  const isRenewal = (type: number, msg: DhcpMessage): boolean => type === DHCPREQUEST && msg.ciaddr !== 0;
+  const keyOf = (msg: DhcpMessage): Uint8Array => requestKeyOf({ clientId: msg.options.get(OPT_CLIENT_ID), chaddr: msg.chaddr.subarray(0, Math.min(msg.hlen, 16)) });
+
+  return {
+    mayAnswer({ type, msg, clientKey }, now) {
+      const v = opts.view();
+      if (v.state === 'communications-interrupted' && (type === DHCPDISCOVER || type === DHCPREQUEST)) {
+        const ownedByPartner = !shouldAnswer({ map: v.hba, key: keyOf(msg), role, polarity, loadBalanceActive: true, secs: 0 });
+        guard = observeClient(guard, { key: clientKey, secs: msg.secs, now, ownedByPartner });
+      }
+      const s = v.service;
+      if (s.answer === 'none') return false;
+      if (s.answer === 'renew-rebind-only') return isRenewal(type, msg);
+      const balanced = s.loadBalance === 'discover-only' ? type === DHCPDISCOVER
+        : s.loadBalance === 'all-but-renewals' ? type === DHCPDISCOVER || (type === DHCPREQUEST && !isRenewal(type, msg))
+          : false;
+      if (!balanced) return true;
+      return shouldAnswer({ map: v.hba, key: keyOf(msg), role, polarity, loadBalanceActive: true, secs: msg.secs, maxSecs: config.loadBalanceMaxSeconds });
+    },
+
+    mayAllocate(ip, lease, now) {
+      const v = opts.view();
+      const from = v.service.allocateFrom;
+      if (from === 'none') return false;
+      const own = ownerOfAddress(ip, secondaryShare) === role;
+      if (from === 'own-then-partner-after-mclt') {
+        const pd = { partnerDownSince: v.stos, mcltMs: v.mcltMs, skewMs: v.skewMs };
+        if (lease !== undefined && lease.state !== 'free' && lease.state !== 'backup') {
+          // Bound before: wait out every time the partner may believe in (invariant 3).
+          return now >= reallocateToOtherClientAt(pd, {
+            expiresAt: lease.expiresAt, sentPet: lease.tstp, partner: partnerKnowledgeOf(lease), reportedToPartner: true,
+          });
+        }
+        return own || now >= partnerPoolUsableAt(pd, lease?.tsfp);
+      }
+      if (!own) return false;
+      // Outside PARTNER-DOWN an address that left ACTIVE goes to another client only once the partner
+      // acked it (then it is stored FREE) (invariant 2). Active-but-ended leases wait for the sweep + ack.
+      if (lease === undefined || lease.state === 'free' || lease.state === 'backup') return true;
+      if (lease.state === 'abandoned') return lease.expiresAt <= now;
+      return false;
+    },
+
+    leaseSeconds(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number {
+      const v = opts.view();
+      if (!v.service.mcltApplies) return desiredSeconds;
+      const r = leaseTimeFor({ desiredMs: desiredSeconds * 1000, now, mcltMs: v.mcltMs, partner: lease ? partnerKnowledgeOf(lease) : {}, skewMs: v.skewMs });
+      pets.set(ip, r.pet);
+      if (pets.size > 100_000) pets.delete(pets.keys().next().value!);
+      return Math.max(1, Math.floor(r.leaseMs / 1000));
+    },
+
+    petFor: (ip) => pets.get(ip),
+    guard: () => guard,
+  };
+}
