@@ -1,6 +1,7 @@
 // `dhcp-failover server`: load config, open the lease store, serve DHCP and the admin endpoint,
 // reload the config file on change, stop cleanly on SIGTERM.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createAdminApp, listen } from '../admin/http.ts';
 import { embeddedDefaultConfig } from '../config/embedded-default.ts';
@@ -9,10 +10,13 @@ import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
 import { DhcpEngine } from '../dhcp/engine.ts';
 import { DhcpUdpServer } from '../dhcp/server.ts';
+import { systemClock } from '../clock.ts';
+import { FailoverPeer } from '../failover/peer.ts';
+import { deferredPolicy } from '../failover/policy.ts';
 import { instrumentStore } from '../leases/instrumented-store.ts';
 import { openStore } from '../leases/open-store.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
-import { createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
+import { createFailoverMetrics, createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
 
 const SWEEP_INTERVAL_MS = 5_000;
 
@@ -29,6 +33,7 @@ function restartOnlyChanges(running: Config, next: Config): string[] {
   if (a.listen.address !== b.listen.address || a.listen.port !== b.listen.port) changed.push('server.listen');
   if (a.admin.address !== b.admin.address || a.admin.port !== b.admin.port) changed.push('server.admin');
   if (JSON.stringify(a.store) !== JSON.stringify(b.store)) changed.push('server.store');
+  if (JSON.stringify(running.failover) !== JSON.stringify(next.failover)) changed.push('failover');
   return changed;
 }
 
@@ -51,7 +56,16 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   const store = await openStore(config.server.store);
   // The gauge callback runs only at scrape time, after `engine` exists.
   const metrics = createServerMetrics({ collectLeases: (m) => collectLeaseGauges(engine, m) });
-  const engine = new DhcpEngine({ config, store: instrumentStore(store, metrics) });
+  const leaseStore = instrumentStore(store, metrics);
+  // Failover: the engine asks the peer's policy (built after the engine, hence deferred) and reports every commit.
+  let peer: FailoverPeer | undefined;
+  const engine = new DhcpEngine({
+    config, store: leaseStore,
+    ...(config.failover !== undefined && {
+      policy: deferredPolicy(() => peer!.policy),
+      onCommit: (lease) => peer?.onCommit(lease),
+    }),
+  });
   let hash = configHash(config);
   metrics.configInfo.set({ hash }, 1);
   const startedAt = Date.now();
@@ -59,6 +73,15 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
 
   const loaded = await engine.loadLeases();
   log.info('leases.loaded', { count: loaded, store: config.server.store.type });
+
+  if (config.failover !== undefined) {
+    const fo = config.failover;
+    const secret = fo.sharedSecret !== undefined ? Buffer.from(fo.sharedSecret, 'utf8')
+      : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
+    const foMetrics = createFailoverMetrics(metrics.registry, () => peer?.collectMetrics());
+    peer = new FailoverPeer({ config: fo, serverName: config.server.name, engine, store: leaseStore, clock: systemClock, metrics: foMetrics, secret });
+    await peer.start();
+  }
 
   const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port });
   await udp.start();
@@ -70,6 +93,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       server: config.server.name, startedAt: new Date(startedAt).toISOString(), configHash: hash,
       restartRequiredFor: pendingRestart, store: { type: config.server.store.type, healthy: store.healthy() },
       scopes: engine.counts(),
+      ...(peer !== undefined && { failover: peer.status() }),
     }),
   });
   const admin: Server = await listen(app, config.server.admin.address, config.server.admin.port);
@@ -108,6 +132,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   clearInterval(sweeper);
   watcher?.close();
   await udp.stop();
+  await peer?.stop();
   await new Promise<void>((resolve) => admin.close(() => resolve()));
   await store.close();
   log.info('server.stopped', {});

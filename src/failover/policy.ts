@@ -118,3 +118,12 @@ export function createFailoverPolicy(opts: {
     guard: () => guard,
   };
 }
+
+/** A policy whose calls go to `get()` at call time (the engine is built before the peer that owns the policy). */
+export function deferredPolicy(get: () => AllocationPolicy): AllocationPolicy {
+  return {
+    mayAllocate: (ip, lease, now) => get().mayAllocate(ip, lease, now),
+    mayAnswer: (request, now) => get().mayAnswer?.(request, now) ?? true,
+    leaseSeconds: (ip, desired, lease, now) => get().leaseSeconds?.(ip, desired, lease, now) ?? desired,
+  };
+}

@@ -1,0 +1,190 @@
+// Two real server processes (`bin/dhcp-failover server --config …`) forming a failover relationship
+// over TCP on loopback (127.0.0.2 primary, 127.0.0.3 secondary), memory stores. A DHCP "relay" on
+// 127.0.9.1 (a UDP socket on port 67, giaddr 127.0.9.1) gets a lease from the primary; the lease must
+// appear in the secondary's /leases. Then: kill the secondary → primary COMMUNICATIONS-INTERRUPTED;
+// restart → NORMAL; a secondary with the wrong shared secret is refused and counted, never NORMAL.
+// Needs root only for UDP port 67 on the relay address. Every wait is bounded; every process is
+// stopped by PID in after().
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { MessageType } from '../../src/dhcp/message.ts';
+import { getMessageType } from '../../src/dhcp/options.ts';
+import { decodeMessage, encodeMessage } from '../../src/dhcp/wire.ts';
+import { formatIpv4 } from '../../src/net/ipv4.ts';
+import { ip, makeRequest } from '../fakes/dhcp-builders.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
+const BASE = 21_000 + (process.pid % 2000) * 4;
+const DHCP_PORT = BASE, FO_PORT = BASE + 1, ADMIN_PORT = BASE + 2;
+const PRIMARY = '127.0.0.2', SECONDARY = '127.0.0.3', RELAY = '127.0.9.1';
+const skip = typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (UDP port 67 for the test relay)' : false;
+
+const dir = mkdtempSync(join(tmpdir(), 'fo-pair-'));
+const procs = new Set<ChildProcess>();
+
+function configFor(role: 'primary' | 'secondary', secret: string): string {
+  const self = role === 'primary' ? PRIMARY : SECONDARY;
+  const partner = role === 'primary' ? SECONDARY : PRIMARY;
+  return `server:
+  name: fo-${role}
+  listen: { address: ${self}, port: ${DHCP_PORT}, interfaces: [] }
+  admin: { address: ${self}, port: ${ADMIN_PORT} }
+  store: { type: memory }
+  logLevel: info
+scopes:
+  - name: relayed
+    subnet: 127.0.9.0/24
+    ranges: [{ start: 127.0.9.100, end: 127.0.9.199 }]
+    options: { routers: [127.0.9.1] }
+    leaseSeconds: 600
+failover:
+  relationship: it-pair
+  role: ${role}
+  address: ${self}
+  port: ${FO_PORT}
+  partner: { address: ${partner}, port: ${FO_PORT} }
+  mode: load-balance
+  mcltSeconds: 60
+  maxResponseDelaySeconds: 3
+  startupSeconds: 1
+  sharedSecret: ${secret}
+`;
+}
+
+function startServer(role: 'primary' | 'secondary', secret = 'pair-secret'): ChildProcess {
+  const file = join(dir, `${role}-${Date.now()}.yaml`);
+  writeFileSync(file, configFor(role, secret));
+  const log = openSync(join(dir, `${role}.log`), 'a');
+  const child = spawn(BIN, ['server', '--config', file], { stdio: ['ignore', log, log] });
+  procs.add(child);
+  child.once('exit', () => procs.delete(child));
+  return child;
+}
+
+async function stopServer(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function getJson(host: string, path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await fetch(`http://${host}:${ADMIN_PORT}${path}`, { signal: AbortSignal.timeout(1000) });
+    return res.ok ? (await res.json()) as Record<string, unknown> : undefined;
+  } catch { return undefined; }
+}
+async function getText(host: string, path: string): Promise<string> {
+  try { return await (await fetch(`http://${host}:${ADMIN_PORT}${path}`, { signal: AbortSignal.timeout(1000) })).text(); } catch { return ''; }
+}
+async function stateOf(host: string): Promise<string | undefined> {
+  const s = await getJson(host, '/status');
+  return (s?.failover as { state?: string } | undefined)?.state;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (let n = 0; n < 1000; n++) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; logs in ${dir}`);
+}
+
+/** One relayed DISCOVER/REQUEST exchange through our UDP "relay" socket. */
+async function acquire(relay: dgram.Socket, server: string, mac: string): Promise<string> {
+  const xid = Math.floor(Math.random() * 0xffffffff);
+  const exchange = async (msg: ReturnType<typeof makeRequest>, expect: number): Promise<ReturnType<typeof decodeMessage>> => {
+    const packet = encodeMessage(msg);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => { relay.off('message', onMsg); reject(new Error(`no ${expect} from ${server}`)); }, 3000);
+      const onMsg = (buf: Buffer): void => {
+        const reply = decodeMessage(buf);
+        if (reply.xid !== xid || getMessageType(reply) !== expect) return;
+        clearTimeout(t); relay.off('message', onMsg); resolve(reply);
+      };
+      relay.on('message', onMsg);
+      relay.send(packet, DHCP_PORT, server);
+    });
+  };
+  const offer = await exchange(makeRequest({ type: MessageType.DISCOVER, mac, xid, giaddr: ip(RELAY) }), MessageType.OFFER);
+  const serverId = offer.options.get(54)!.readUInt32BE(0);
+  const ack = await exchange(makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr: ip(RELAY), requested: offer.yiaddr, serverId }), MessageType.ACK);
+  return formatIpv4(ack.yiaddr);
+}
+
+describe('failover pair: two server processes on loopback', { skip }, () => {
+  let relay: dgram.Socket;
+  let primary: ChildProcess;
+  let secondary: ChildProcess;
+
+  before(async () => {
+    relay = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => { relay.once('error', reject); relay.bind(67, RELAY, () => resolve()); });
+  });
+  after(async () => {
+    relay?.close();
+    for (const p of [...procs]) await stopServer(p, 'SIGKILL');
+    if (!process.env.KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('both reach NORMAL', async () => {
+    primary = startServer('primary');
+    secondary = startServer('secondary');
+    await until('both NORMAL', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 20_000);
+    const status = await getJson(PRIMARY, '/status');
+    const fo = status?.failover as { partner: { state: string }; connection: { up: boolean } };
+    assert.equal(fo.partner.state, 'normal');
+    assert.equal(fo.connection.up, true);
+    assert.match(await getText(PRIMARY, '/metrics'), /dhcp_failover_state\{relationship="it-pair",server="fo-primary"\} 2/);
+  });
+
+  it('a lease ACKed by the primary appears in the secondary /leases', async () => {
+    // ff:ff:ff:ff:ff:ff hashes to bucket 79: the primary's half under the 50 % split.
+    const leased = await acquire(relay, PRIMARY, 'ff:ff:ff:ff:ff:ff');
+    const seen = await until('lease on the secondary', async () => {
+      const l = await getJson(SECONDARY, `/leases?ip=${leased}`);
+      return l?.state === 'active' ? l : undefined;
+    }, 10_000);
+    assert.equal(seen.hwAddress, 'ff:ff:ff:ff:ff:ff');
+    await until('update acked', async () => ((await getJson(PRIMARY, '/status'))?.failover as { updates: { unacked: number; queued: number } }).updates.unacked === 0 || undefined, 5000);
+  });
+
+  it('killing the secondary → primary COMMUNICATIONS-INTERRUPTED; restart → NORMAL again (with the lease resent)', async () => {
+    await stopServer(secondary, 'SIGKILL');
+    await until('primary COMM-INT', async () => (await stateOf(PRIMARY)) === 'communications-interrupted', 10_000);
+    secondary = startServer('secondary');
+    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 30_000);
+    // The restarted secondary (empty memory store) learned every binding through UPDREQALL.
+    const leases = await getJson(SECONDARY, '/leases');
+    assert.ok(((leases?.leases as { hwAddress?: string }[]) ?? []).some((l) => l.hwAddress === 'ff:ff:ff:ff:ff:ff'));
+  });
+
+  it('a secondary with the wrong shared secret is refused and counted, and never reaches NORMAL', async () => {
+    await stopServer(secondary, 'SIGKILL');
+    await until('primary COMM-INT', async () => (await stateOf(PRIMARY)) === 'communications-interrupted', 10_000);
+    secondary = startServer('secondary', 'not-the-secret');
+    const failures = await until('auth failures counted', async () => {
+      const m = /dhcp_failover_auth_failures_total\{relationship="it-pair"\} (\d+)/.exec(await getText(SECONDARY, '/metrics'));
+      return m && Number(m[1]) > 0 ? Number(m[1]) : undefined;
+    }, 15_000);
+    assert.ok(failures > 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.notEqual(await stateOf(SECONDARY), 'normal');
+    assert.equal(await stateOf(PRIMARY), 'communications-interrupted');
+    const fo = (await getJson(PRIMARY, '/status'))?.failover as { connection: { up: boolean } };
+    assert.equal(fo.connection.up, false);
+    // The log says why.
+    assert.match(readFileSync(join(dir, 'secondary.log'), 'utf8'), /failover\.link\.auth_failed/);
+  });
+});
