@@ -1,11 +1,12 @@
-// LOCAL ADAPTER, to be replaced by src/failover/wire/** once that codec lands: when this runtime was
-// written the wire module did not exist yet. It implements only what the runtime needs: the 12-byte
-// header (digest §1.2), 2+2-byte TLV options (§1.3), an incremental frame reader, and an HMAC-SHA256
-// message digest (option 17) as the LAST option, computed over the whole message with the digest
-// bytes zeroed (D12 §11.1 rule; §9.1: type byte for SHA-256 is undocumented, we send 2).
-// Typed message views are plain objects built by the helpers at the bottom.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// LOCAL ADAPTER between the runtime and src/failover/wire/**: when this runtime was written the wire
+// codec did not exist yet, so messages here are a generic view (header + ordered TLV options, digest
+// §1.2-1.3) built by the helpers at the bottom. Framing (FrameReader) and the message digest
+// (HMAC-SHA256 as the LAST option, wire/auth.ts) are the wire module's; test/failover/link-codec.test.ts
+// checks that every message the runtime sends decodes with wire's decodeFailoverMessage. Moving the
+// runtime to wire's typed messages (and its ISC/MS dialect checks) is the next step.
 import { DecodeError } from '../errors.ts';
+import { signMessage, verifyMessage } from './wire/auth.ts';
+import { FrameReader as WireFrameReader } from './wire/framing.ts';
 
 export const MessageType = {
   POOLREQ: 1, POOLRESP: 2, BNDUPD: 3, BNDACK: 4, CONNECT: 5, CONNECTACK: 6, UPDREQALL: 7, UPDDONE: 8,
@@ -23,8 +24,7 @@ export const Opt = {
 
 export const HEADER_BYTES = 12;
 export const MAX_MESSAGE_BYTES = 2048;
-/** Digest option value: 1 type byte + 32 HMAC-SHA256 bytes. */
-export const DIGEST_TYPE_HMAC_SHA256 = 2;
+/** Digest option value: 1 type byte + 32 HMAC-SHA256 bytes (wire/auth.ts). */
 const DIGEST_VALUE_BYTES = 33;
 
 export interface FoOption { readonly code: number; readonly value: Buffer }
@@ -36,13 +36,14 @@ export interface FoMessage {
   readonly options: readonly FoOption[];
 }
 
-/** Encodes a message; with `secret`, appends the message-digest option. Throws if it would exceed 2048 bytes. */
+/** Encodes a message; with `secret`, appends the message-digest option (wire/auth.ts). Throws if it would exceed 2048 bytes. */
 export function encodeMessage(m: FoMessage, secret?: Buffer): Buffer {
   const opts = m.options.filter((o) => o.code !== Opt.DIGEST);
   let len = HEADER_BYTES;
   for (const o of opts) len += 4 + o.value.length;
-  if (secret !== undefined) len += 4 + DIGEST_VALUE_BYTES;
-  if (len > MAX_MESSAGE_BYTES) throw new DecodeError('too_long', `message of ${len} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (len + (secret !== undefined ? 4 + DIGEST_VALUE_BYTES : 0) > MAX_MESSAGE_BYTES) {
+    throw new DecodeError('too_long', `message of ${len} bytes (+ digest) exceeds ${MAX_MESSAGE_BYTES}`);
+  }
   const buf = Buffer.alloc(len);
   buf.writeUInt16BE(len, 0);
   buf.writeUInt8(m.type, 2);
@@ -54,11 +55,7 @@ export function encodeMessage(m: FoMessage, secret?: Buffer): Buffer {
     buf.writeUInt16BE(o.code, off); buf.writeUInt16BE(o.value.length, off + 2); o.value.copy(buf, off + 4);
     off += 4 + o.value.length;
   }
-  if (secret !== undefined) {
-    buf.writeUInt16BE(Opt.DIGEST, off); buf.writeUInt16BE(DIGEST_VALUE_BYTES, off + 2); buf.writeUInt8(DIGEST_TYPE_HMAC_SHA256, off + 4);
-    createHmac('sha256', secret).update(buf).digest().copy(buf, off + 5);
-  }
-  return buf;
+  return secret === undefined ? buf : signMessage(buf, secret);
 }
 
 /** Decodes one whole frame. Options past the end, a payload offset < 12 or a length mismatch → DecodeError. */
@@ -83,36 +80,17 @@ export function decodeMessage(frame: Buffer): FoMessage {
 
 export type DigestCheck = 'ok' | 'missing' | 'bad' | 'unexpected';
 
-/** With a secret: the digest must be present, last, and verify. Without: none may be present (reason 13). */
+/** With a secret: the digest must be present, last, and verify (wire/auth.ts). Without: none may be present (reason 13). */
 export function checkDigest(frame: Buffer, m: FoMessage, secret: Buffer | undefined): DigestCheck {
-  const idx = m.options.findIndex((o) => o.code === Opt.DIGEST);
-  if (secret === undefined) return idx === -1 ? 'ok' : 'unexpected';
-  if (idx === -1) return 'missing';
-  const opt = m.options[idx]!;
-  if (idx !== m.options.length - 1 || opt.value.length !== DIGEST_VALUE_BYTES || opt.value[0] !== DIGEST_TYPE_HMAC_SHA256) return 'bad';
-  const copy = Buffer.from(frame);
-  const at = frame.length - 32;
-  copy.fill(0, at);
-  const want = createHmac('sha256', secret).update(copy).digest();
-  return timingSafeEqual(want, frame.subarray(at)) ? 'ok' : 'bad';
+  if (secret === undefined) return m.options.some((o) => o.code === Opt.DIGEST) ? 'unexpected' : 'ok';
+  return verifyMessage(frame, secret);
 }
 
-/** Incremental framing: push TCP chunks, get whole frames. Throws DecodeError on a bad length. */
+/** Incremental framing (wire/framing.ts): push TCP chunks, get whole frames (copies). Throws DecodeError on a bad length. */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: Buffer[] = [];
-    while (this.buf.length >= 2) {
-      const len = this.buf.readUInt16BE(0);
-      if (len < HEADER_BYTES || len > MAX_MESSAGE_BYTES) throw new DecodeError('bad_length', `message length ${len} outside ${HEADER_BYTES}..${MAX_MESSAGE_BYTES}`, 0);
-      if (this.buf.length < len) break;
-      out.push(Buffer.from(this.buf.subarray(0, len)));
-      this.buf = this.buf.subarray(len);
-    }
-    return out;
-  }
-  get buffered(): number { return this.buf.length; }
+  private readonly inner = new WireFrameReader();
+  push(chunk: Buffer): Buffer[] { return this.inner.push(chunk).map((f) => Buffer.from(f)); }
+  get buffered(): number { return this.inner.buffered; }
 }
 
 // ---------------------------------------------------------------- option helpers
