@@ -82,7 +82,7 @@ export class FailoverPeer {
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<TimerName | 'operation', { cancel(): void }>();
+  private readonly timers = new Map<TimerName | 'operation' | 'ack-watch', { cancel(): void }>();
   private transport: FailoverTransport | undefined;
   private link: Link | undefined;
   /** The partner's first STATE arrived on `link` (communications OK). */
@@ -154,7 +154,10 @@ export class FailoverPeer {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await this.transport?.stop();
-    await this.chain;
+    // Work stuck on a hung store must not hold the shutdown forever.
+    let t: { cancel(): void } | undefined;
+    await Promise.race([this.chain, new Promise<void>((r) => { t = this.opts.clock.setTimer(2000, r); })]);
+    t?.cancel();
   }
 
   // ------------------------------------------------------------------ events and effects
@@ -362,7 +365,32 @@ export class FailoverPeer {
       this.opts.metrics?.updatesSent.inc({ relationship: this.config.relationship });
     }
     this.maybeUpdDone();
+    this.watchAcks();
     this.updateGauges();
+  }
+
+  /**
+   * A partner that keeps the link alive but stops acking (D12 §4.2 "acks stop coming", optional) would
+   * leave us in NORMAL with leases it never learns: after max-response-delay without a BNDACK for the
+   * oldest update the link is closed, which moves us to COMMUNICATIONS-INTERRUPTED.
+   */
+  private watchAcks(): void {
+    if (this.timers.has('ack-watch') || this.queue.inflightCount === 0) return;
+    const limit = this.config.maxResponseDelaySeconds * 1000;
+    const oldest = this.queue.oldestInflightAt() ?? this.opts.clock.now();
+    const wait = Math.max(1, oldest + limit - this.opts.clock.now());
+    this.timers.set('ack-watch', this.opts.clock.setTimer(wait, () => {
+      this.timers.delete('ack-watch');
+      void this.enqueueWork(() => {
+        const first = this.queue.oldestInflightAt();
+        if (first !== undefined && this.opts.clock.now() - first >= limit && this.link !== undefined) {
+          log.warn('failover.bndack.overdue', { unacked: this.queue.inflightCount, waitedMs: this.opts.clock.now() - first });
+          this.link.close('no BNDACK within max-response-delay', { rejectReason: 17 });
+          return;
+        }
+        this.watchAcks();
+      });
+    }));
   }
 
   private async onBndack(m: FoMessage): Promise<void> {

@@ -102,6 +102,18 @@ describe('FailoverPeer (two peers on loopback)', () => {
     await until('queued lease delivered', () => b2.engine.leases.get(l2.ip)?.state === 'active');
   });
 
+  it('a partner that stays connected but never acks is dropped after max-response-delay → COMMUNICATIONS-INTERRUPTED', async () => {
+    const [pc, sc] = pairConfigs({ maxResponseDelaySeconds: 1 });
+    const a = makePeer(pc), b = makePeer(sc);
+    await a.peer.start(); await b.peer.start();
+    await until('both NORMAL', () => a.peer.snapshot.state === 'normal' && b.peer.snapshot.state === 'normal');
+    b.store.put = () => new Promise<void>(() => undefined); // the secondary's storage hangs: it never BNDACKs
+    const now = Date.now();
+    await a.engine.commit({ ip: parseIpv4('10.0.0.170'), scope: 'lab', state: 'active', hw: '1:0a0b0c0d0e0f', expiresAt: now + 60_000, cltt: now }, a.peer);
+    await until('primary gives up on the link', () => a.peer.snapshot.state === 'communications-interrupted', 5000);
+    await a.peer.stop(); await b.peer.stop();
+  });
+
   it('keeps the old state when persisting the new one fails', async () => {
     const [pc] = pairConfigs();
     const store = new RecordingStore();
