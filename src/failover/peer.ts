@@ -345,6 +345,11 @@ export class FailoverPeer {
     void this.enqueueWork(async () => {
       const current = this.opts.engine.leases.get(lease.ip);
       if (current !== undefined && (current.cltt !== lease.cltt || current.state !== lease.state || current.expiresAt !== lease.expiresAt)) return; // superseded
+      if (lease.state === 'expired' && this.config.partnerDialect === 'isc' && this.config.role === 'secondary' && this.snap.state === 'normal') {
+        // An ISC primary rejects EXPIRED from its secondary in NORMAL and sends its own (digest §10.1 item 10).
+        log.debug('failover.bndupd.expiry_left_to_primary', { ip: formatIpv4(lease.ip) });
+        return;
+      }
       const pet = lease.state === 'active' ? Math.max(this.policy.petFor(lease.ip) ?? lease.expiresAt, lease.expiresAt) : undefined;
       const updated: Lease = { ...lease, pendingAck: true, ...(pet !== undefined ? { tstp: pet, partnerExpiresAt: pet } : {}) };
       // The PET is on stable storage before the BNDUPD leaves (invariant 10).

@@ -114,6 +114,23 @@ describe('FailoverPeer (two peers on loopback)', () => {
     await a.peer.stop(); await b.peer.stop();
   });
 
+  it('ISC dialect: the pair reaches NORMAL; a secondary leaves expiries to the primary but reports its ACKs', async () => {
+    const [pc, sc] = pairConfigs({ partnerDialect: 'isc' });
+    const a = makePeer(pc), b = makePeer(sc);
+    await a.peer.start(); await b.peer.start();
+    await until('both NORMAL', () => a.peer.snapshot.state === 'normal' && b.peer.snapshot.state === 'normal');
+    const now = Date.now();
+    const expired: Lease = { ip: parseIpv4('10.0.0.180'), scope: 'lab', state: 'expired', hw: '1:0a0b0c0d0e01', expiresAt: now - 1, cltt: now - 1000 };
+    const active: Lease = { ip: parseIpv4('10.0.0.181'), scope: 'lab', state: 'active', hw: '1:0a0b0c0d0e02', expiresAt: now + 60_000, cltt: now };
+    await b.engine.commit(expired, b.peer);
+    await b.engine.commit(active, b.peer);
+    await until('active reaches the primary', () => a.engine.leases.get(active.ip)?.state === 'active');
+    await b.peer.idle();
+    assert.equal(a.engine.leases.get(expired.ip), undefined, 'EXPIRED not sent by an ISC-dialect secondary in NORMAL');
+    assert.equal(b.peer.queue.pendingCount + b.peer.queue.inflightCount, 0);
+    await a.peer.stop(); await b.peer.stop();
+  });
+
   it('keeps the old state when persisting the new one fails', async () => {
     const [pc] = pairConfigs();
     const store = new RecordingStore();
