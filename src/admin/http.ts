@@ -1,4 +1,5 @@
 // The admin endpoint: probes, Prometheus metrics, JSON status and lease lookup.
+import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { DhcpEngine } from '../dhcp/engine.ts';
@@ -6,12 +7,28 @@ import type { Lease } from '../leases/lease.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4, isIpv4, parseIpv4 } from '../net/ipv4.ts';
 
+export type AdminAction = 'partner-down' | 'resync';
+
 export interface AdminDeps {
   readonly engine: DhcpEngine;
   readonly metrics: ServerMetrics;
   /** Ready = socket bound, leases loaded, store reachable. */
   readonly ready: () => boolean;
   readonly status: () => Record<string, unknown>;
+  /** Failover admin actions; absent on a standalone server. */
+  readonly actions?: Readonly<Record<AdminAction, () => Promise<void>>>;
+  /** The bearer token the actions require; undefined = actions accepted from loopback only. */
+  readonly actionToken?: () => string | undefined;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 export function leaseToJson(lease: Lease): Record<string, unknown> {
@@ -41,6 +58,24 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   app.get('/status', (_req, res) => { res.json(deps.status()); });
+  // Changing the relationship's state is an operator's decision: token, or loopback when no token is set.
+  app.post('/failover/:action', async (req, res) => {
+    const action = req.params.action as AdminAction;
+    const run = deps.actions?.[action];
+    if (!deps.actions) { res.status(404).json({ error: 'this server has no failover relationship' }); return; }
+    if (!run) { res.status(404).json({ error: `unknown action ${JSON.stringify(req.params.action)} (partner-down, resync)` }); return; }
+    const token = deps.actionToken?.();
+    if (token !== undefined ? !tokenMatches(req.headers.authorization, token) : !isLoopback(req.socket.remoteAddress)) {
+      res.status(403).json({ error: token !== undefined ? 'missing or wrong bearer token' : 'admin actions are accepted from loopback only (set server.admin.tokenFile to allow remote callers)' });
+      return;
+    }
+    try {
+      await run();
+      res.json({ action, done: true, status: deps.status().failover });
+    } catch (err) {
+      res.status(500).json({ error: `${action} failed: ${(err as Error).message}` });
+    }
+  });
   app.get('/leases', (req, res) => {
     const ip = typeof req.query.ip === 'string' ? req.query.ip : undefined;
     const mac = typeof req.query.mac === 'string' ? req.query.mac.toLowerCase().replace(/[^0-9a-f]/g, '') : undefined;

@@ -95,6 +95,8 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       scopes: engine.counts(),
       ...(peer !== undefined && { failover: peer.status() }),
     }),
+    ...(peer !== undefined && { actions: { 'partner-down': () => peer!.adminPartnerDown(), resync: () => peer!.adminResync() } }),
+    actionToken: () => (config.server.admin.tokenFile ? readFileSync(config.server.admin.tokenFile, 'utf8').trim() : undefined),
   });
   const admin: Server = await listen(app, config.server.admin.address, config.server.admin.port);
   log.info('admin.listening', { address: config.server.admin.address, port: config.server.admin.port });

@@ -15,7 +15,8 @@ export interface RawConfig {
     /** Address put in option 54 and used as the reply source; defaults to the first listen address. */
     serverId?: string;
     listen?: { address?: string; port?: number; interfaces?: string[] };
-    admin?: { address?: string; port?: number };
+    /** tokenFile: bearer token required by the admin actions (POST /failover/…); without it they are loopback-only. */
+    admin?: { address?: string; port?: number; tokenFile?: string };
     store?: { type: 'memory' } | { type: 'redis'; url?: string; path?: string; password?: string; passwordFile?: string; keyPrefix?: string };
     /** How long a DECLINEd address is set aside (abandoned) before it may be offered again. */
     declineHoldSeconds?: number;
@@ -80,7 +81,7 @@ export interface ServerConfig {
   readonly name: string;
   readonly serverId: Ipv4;
   readonly listen: { readonly address: string; readonly port: number; readonly interfaces: readonly string[] };
-  readonly admin: { readonly address: string; readonly port: number };
+  readonly admin: { readonly address: string; readonly port: number; readonly tokenFile?: string };
   readonly store: StoreConfig;
   readonly declineHoldSeconds: number;
   readonly offerHoldSeconds: number;

@@ -27,7 +27,7 @@ const KEYS = {
   root: ['server', 'scopes', 'failover'],
   server: ['name', 'serverId', 'listen', 'admin', 'store', 'declineHoldSeconds', 'offerHoldSeconds', 'logLevel'],
   listen: ['address', 'port', 'interfaces'],
-  admin: ['address', 'port'],
+  admin: ['address', 'port', 'tokenFile'],
   memory: ['type'],
   redis: ['type', 'url', 'path', 'password', 'passwordFile', 'keyPrefix'],
   scope: ['name', 'subnet', 'ranges', 'exclusions', 'reservations', 'options', 'leaseSeconds', 'active', 'interface'],
@@ -162,7 +162,11 @@ function validateListen(p: Problems, raw: unknown, path: string): { listen: Serv
 function validateAdmin(p: Problems, raw: unknown, path: string): ServerConfig['admin'] {
   const o = raw === undefined || raw === null ? {} : mapping(p, raw, path, KEYS.admin) ?? {};
   const address = ipv4(p, o, 'address', path, false);
-  return { address: address === undefined ? DEFAULTS.adminAddress : formatIpv4(address), port: port(p, o, path, DEFAULTS.adminPort) };
+  const tokenFile = absolutePath(p, o, 'tokenFile', path);
+  return {
+    address: address === undefined ? DEFAULTS.adminAddress : formatIpv4(address), port: port(p, o, path, DEFAULTS.adminPort),
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
+  };
 }
 
 function absolutePath(p: Problems, o: Obj, key: string, path: string): string | undefined {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdminApp, listen } from '../../src/admin/http.ts';
+import { createAdminApp, isLoopback, listen } from '../../src/admin/http.ts';
 import { DhcpEngine } from '../../src/dhcp/engine.ts';
 import { MessageType } from '../../src/dhcp/message.ts';
 import { createServerMetrics } from '../../src/metrics/registry.ts';
@@ -43,5 +43,49 @@ describe('admin HTTP endpoint', () => {
     assert.deepEqual(byMac.leases.map((l) => l.ip), ['10.0.0.15']);
     assert.equal((await fetch(`${base}/leases?ip=10.0.0.16`)).status, 404);
     assert.equal((await fetch(`${base}/leases?ip=nonsense`)).status, 400);
+  });
+});
+
+describe('admin actions (POST /failover/…)', () => {
+  const engine = new DhcpEngine({ config: makeConfig([makeScope()]), store: new RecordingStore(), interfaceAddresses: () => new Map() });
+  const metrics = createServerMetrics({ defaultMetrics: false });
+  const calls: string[] = [];
+  let token: string | undefined;
+  let server: Server, base: string;
+  const actions = {
+    'partner-down': async () => { calls.push('partner-down'); },
+    resync: async () => { calls.push('resync'); },
+  };
+
+  before(async () => {
+    server = await listen(createAdminApp({ engine, metrics, ready: () => true, status: () => ({ failover: { state: 'partner-down' } }), actions, actionToken: () => token }), '127.0.0.1', 0);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('runs an action from loopback when no token is configured', async () => {
+    const res = await fetch(`${base}/failover/partner-down`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { action: 'partner-down', done: true, status: { state: 'partner-down' } });
+    assert.deepEqual(calls, ['partner-down']);
+  });
+
+  it('requires the bearer token when one is configured', async () => {
+    token = 'let-me-in';
+    assert.equal((await fetch(`${base}/failover/resync`, { method: 'POST' })).status, 403);
+    assert.equal((await fetch(`${base}/failover/resync`, { method: 'POST', headers: { authorization: 'Bearer wrong-one' } })).status, 403);
+    assert.equal((await fetch(`${base}/failover/resync`, { method: 'POST', headers: { authorization: 'Bearer let-me-in' } })).status, 200);
+    assert.deepEqual(calls, ['partner-down', 'resync']);
+    token = undefined;
+  });
+
+  it('answers unknown actions with 404 and a list of the known ones', async () => {
+    const res = await fetch(`${base}/failover/reboot`, { method: 'POST' });
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { error: string }).error, /partner-down, resync/);
+  });
+
+  it('tells loopback from remote callers', () => {
+    assert.deepEqual(['127.0.0.1', '::1', '::ffff:127.0.0.1', '10.0.0.5', '::ffff:10.0.0.5', undefined].map((a) => isLoopback(a)), [true, true, true, false, false, false]);
   });
 });
