@@ -1,5 +1,6 @@
 // dhcp-failover: argument parsing and wiring only.
 import { parseArgs } from 'node:util';
+import { CTL_USAGE, CtlError, runCtl } from './ctl-command.ts';
 import { runLocalPair } from './local-pair-command.ts';
 import { runServer } from './server-command.ts';
 
@@ -8,6 +9,7 @@ const USAGE = `usage: dhcp-failover <command> [options]
 commands:
   server [--config FILE]   run a DHCP server (without --config: a safe embedded default on loopback)
   local-pair               run a failover pair of two servers on loopback (127.0.0.2, 127.0.0.3), memory stores
+  ctl <command>            status, lease lookup, partner-down, resync against a server's admin API
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +21,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'local-pair':
       return runLocalPair();
+    case 'ctl': {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: { server: { type: 'string', default: 'http://127.0.0.1:8067' }, 'token-file': { type: 'string' }, json: { type: 'boolean', default: false } },
+      });
+      const [sub, ...args] = positionals;
+      if (!sub) { process.stderr.write(CTL_USAGE); return 2; }
+      try {
+        return await runCtl({ server: values.server, tokenFile: values['token-file'], json: values.json, command: sub, args, out: (t) => process.stdout.write(t) });
+      } catch (err) {
+        if (!(err instanceof CtlError)) throw err;
+        process.stderr.write(`dhcp-failover ctl: ${err.message}\n`);
+        return 1;
+      }
+    }
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

@@ -57,6 +57,8 @@ export interface PeerOptions {
 export interface FailoverStatus {
   readonly relationship: string;
   readonly role: 'primary' | 'secondary';
+  /** e.g. { kind: 'load-balance', splitPercent: 50 } or { kind: 'hot-standby', reservePercent: 5 }. */
+  readonly mode: { readonly kind: string; readonly splitPercent?: number; readonly reservePercent?: number };
   readonly state: string;
   readonly stateSince: string;
   readonly secondsInState: number;
@@ -521,7 +523,9 @@ export class FailoverPeer {
     const now = this.opts.clock.now();
     const p = this.snap.partner;
     return {
-      relationship: this.config.relationship, role: this.config.role, state: this.snap.state,
+      relationship: this.config.relationship, role: this.config.role,
+      mode: this.config.mode === 'hot-standby' ? { kind: 'hot-standby', reservePercent: this.config.reservePercent } : { kind: this.config.mode, splitPercent: this.config.splitPercent },
+      state: this.snap.state,
       stateSince: new Date(this.snap.stos).toISOString(), secondsInState: Math.max(0, Math.floor((now - this.snap.stos) / 1000)),
       partner: { state: this.snap.connected && p ? p.state : null, since: p ? new Date(p.stos).toISOString() : null, startup: p?.startup ?? false },
       connection: {

@@ -1,0 +1,128 @@
+// `dhcp-failover ctl`: a server's state as an admin reads it in the Windows DHCP console, lease
+// lookup, and the failover admin actions — all through the server's admin HTTP API.
+import { readFileSync } from 'node:fs';
+import { isIpv4 } from '../net/ipv4.ts';
+
+export const CTL_USAGE = `usage: dhcp-failover ctl [--server URL] [--token-file FILE] [--json] <command>
+
+commands:
+  status                 relationship, own and partner state, mode, MCLT, scope utilisation
+  lease <IP|MAC>         look a lease up by address or hardware address
+  partner-down           force PARTNER-DOWN (only when the partner is really down)
+  resync                 send every binding to the partner again
+
+--server defaults to http://127.0.0.1:8067 (the server's admin endpoint).
+`;
+
+export interface CtlOptions {
+  readonly server: string;
+  readonly tokenFile?: string;
+  readonly json: boolean;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly out: (text: string) => void;
+}
+
+/** A failed call with a message an admin can act on; the CLI prints it and exits 1. */
+export class CtlError extends Error {}
+
+interface ScopeStatus { scope: string; poolSize: number; byState: Record<string, number> }
+interface StatusJson {
+  server: string;
+  scopes: ScopeStatus[];
+  failover?: {
+    relationship: string; role: string; state: string; stateSince: string; secondsInState: number;
+    mode?: { kind: string; splitPercent?: number; reservePercent?: number };
+    partner: { state: string | null }; connection: { up: boolean; clockSkewSeconds: number | null };
+    updates: { unacked: number; queued: number }; mcltSeconds: number;
+  };
+}
+
+async function call(opts: CtlOptions, path: string, init: RequestInit = {}): Promise<unknown> {
+  const url = new URL(path, opts.server.endsWith('/') ? opts.server : `${opts.server}/`);
+  const headers: Record<string, string> = {};
+  if (opts.tokenFile) headers.authorization = `Bearer ${readFileSync(opts.tokenFile, 'utf8').trim()}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new CtlError(`cannot reach the server's admin endpoint at ${url.origin} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}); is the server running, and is --server right?`);
+  }
+  const body = await res.text();
+  let parsed: unknown;
+  try { parsed = JSON.parse(body); } catch { throw new CtlError(`${url.href} answered ${res.status} with something that is not JSON: ${body.slice(0, 200)}`); }
+  if (!res.ok) throw new CtlError(`${url.pathname}: ${res.status} ${(parsed as { error?: string }).error ?? body.slice(0, 200)}`);
+  return parsed;
+}
+
+const STATE_NAMES = (s: string | null | undefined) => (s ? s.toUpperCase().replace(/-/g, ' ') : 'UNKNOWN');
+
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
+}
+
+function modeText(mode: NonNullable<StatusJson['failover']>['mode']): string {
+  if (!mode) return 'unknown';
+  if (mode.kind === 'hot-standby') return `Hot standby (reserve ${mode.reservePercent ?? '?'}% on the standby)`;
+  return `Load balance (${mode.splitPercent ?? '?'}% / ${100 - (mode.splitPercent ?? 0)}%)`;
+}
+
+/** Pure: the status page as text. */
+export function formatStatus(s: StatusJson, server: string): string {
+  const lines = [`Server              ${s.server} (${server})`];
+  const f = s.failover;
+  if (f) {
+    lines.push(
+      `Relationship        ${f.relationship} (this server is ${f.role})`,
+      `Mode                ${modeText(f.mode)}`,
+      `State of server     ${STATE_NAMES(f.state)} for ${duration(f.secondsInState)} (since ${f.stateSince})`,
+      `State of partner    ${f.connection.up ? STATE_NAMES(f.partner.state) : 'UNKNOWN (not connected)'}`,
+      `Connection          ${f.connection.up ? 'up' : 'down'}${f.connection.clockSkewSeconds !== null ? `, clock skew ${f.connection.clockSkewSeconds} s` : ''}`,
+      `MCLT                ${duration(f.mcltSeconds)}`,
+      `Unacked updates     ${f.updates.unacked} (queued ${f.updates.queued})`,
+    );
+  } else {
+    lines.push('Relationship        none (standalone server)');
+  }
+  lines.push('', pad(['Scope', 'Pool', 'Active', 'Expired', 'Released', 'Abandoned', 'In use']));
+  for (const sc of s.scopes) {
+    const n = (k: string) => sc.byState[k] ?? 0;
+    const used = sc.poolSize ? `${((n('active') / sc.poolSize) * 100).toFixed(1)}%` : '-';
+    lines.push(pad([sc.scope, String(sc.poolSize), String(n('active')), String(n('expired')), String(n('released')), String(n('abandoned')), used]));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function pad(cols: string[]): string {
+  return cols.map((c, i) => (i === 0 ? c.padEnd(20) : c.padStart(10))).join('');
+}
+
+export async function runCtl(opts: CtlOptions): Promise<number> {
+  const print = (value: unknown, text: () => string) => opts.out(opts.json ? JSON.stringify(value, null, 2) + '\n' : text());
+  switch (opts.command) {
+    case 'status': {
+      const s = (await call(opts, 'status')) as StatusJson;
+      print(s, () => formatStatus(s, opts.server));
+      return 0;
+    }
+    case 'lease': {
+      const key = opts.args[0];
+      if (!key) throw new CtlError('lease needs an IP address or a MAC address');
+      const isMac = /^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$/i.test(key);
+      if (!isIpv4(key) && !isMac) throw new CtlError(`${JSON.stringify(key)} is neither an IPv4 address nor a MAC address`);
+      const found = await call(opts, isMac ? `leases?mac=${encodeURIComponent(key)}` : `leases?ip=${key}`);
+      const leases = isMac ? (found as { leases: Record<string, unknown>[] }).leases : [found as Record<string, unknown>];
+      if (isMac && leases.length === 0) throw new CtlError(`no lease for ${key}`);
+      print(found, () => leases.map((l) => Object.entries(l).map(([k, v]) => `${k.padEnd(12)}${String(v)}`).join('\n')).join('\n\n') + '\n');
+      return 0;
+    }
+    case 'partner-down': case 'resync': {
+      const result = await call(opts, `failover/${opts.command}`, { method: 'POST' });
+      print(result, () => `${opts.command}: done; state now ${STATE_NAMES((result as { status?: { state?: string } }).status?.state)}\n`);
+      return 0;
+    }
+    default:
+      throw new CtlError(`unknown ctl command ${JSON.stringify(opts.command)}\n${CTL_USAGE}`);
+  }
+}

@@ -1,0 +1,62 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CtlError, formatStatus, runCtl } from '../../src/cli/ctl-command.ts';
+
+const STATUS = {
+  server: 'dhcp-a', scopes: [{ scope: 'office', poolSize: 200, byState: { active: 50, expired: 3 } }],
+  failover: {
+    relationship: 'hq', role: 'primary', mode: { kind: 'hot-standby', reservePercent: 5 }, state: 'communications-interrupted',
+    stateSince: '2026-11-22T10:00:00.000Z', secondsInState: 3725, partner: { state: 'normal' },
+    connection: { up: false, clockSkewSeconds: null }, updates: { unacked: 4, queued: 10 }, mcltSeconds: 3600,
+  },
+};
+
+describe('dhcp-failover ctl', () => {
+  const requests: { method?: string; url?: string; auth?: string }[] = [];
+  let server: http.Server, base: string;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      requests.push({ method: req.method, url: req.url, auth: req.headers.authorization });
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/status') res.end(JSON.stringify(STATUS));
+      else if (req.url === '/leases?ip=10.0.0.7') res.end(JSON.stringify({ ip: '10.0.0.7', state: 'active', hwAddress: 'aa:bb:cc:dd:ee:ff' }));
+      else if (req.url?.startsWith('/failover/')) { res.statusCode = 403; res.end(JSON.stringify({ error: 'missing or wrong bearer token' })); }
+      else { res.statusCode = 404; res.end(JSON.stringify({ error: 'no lease for 10.0.0.8' })); }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const run = async (command: string, args: string[] = [], json = false) => {
+    let out = '';
+    const code = await runCtl({ server: base, json, command, args, out: (t) => { out += t; } });
+    return { code, out };
+  };
+
+  it('prints the relationship as the Windows console shows it', () => {
+    const text = formatStatus(STATUS, 'http://x:8067');
+    assert.match(text, /Mode\s+Hot standby \(reserve 5% on the standby\)/);
+    assert.match(text, /State of server\s+COMMUNICATIONS INTERRUPTED for 1h 2m/);
+    assert.match(text, /State of partner\s+UNKNOWN \(not connected\)/);
+    assert.match(text, /MCLT\s+1h 0m/);
+    assert.match(text, /office\s+200\s+50\s+3\s+0\s+0\s+25\.0%/);
+  });
+
+  it('reads status and leases from the admin API', async () => {
+    assert.match((await run('status')).out, /Relationship\s+hq \(this server is primary\)/);
+    assert.deepEqual(JSON.parse((await run('status', [], true)).out), STATUS);
+    assert.match((await run('lease', ['10.0.0.7'])).out, /hwAddress\s+aa:bb:cc:dd:ee:ff/);
+  });
+
+  it('turns API errors and bad arguments into clear messages', async () => {
+    await assert.rejects(run('lease', ['10.0.0.8']), (e: unknown) => e instanceof CtlError && /404 no lease for 10\.0\.0\.8/.test(e.message));
+    await assert.rejects(run('lease', ['not-an-address']), CtlError);
+    await assert.rejects(run('partner-down'), (e: unknown) => e instanceof CtlError && /403 missing or wrong bearer token/.test(e.message));
+    assert.equal(requests.at(-1)?.method, 'POST');
+    await assert.rejects(run('reboot'), CtlError);
+    await assert.rejects(runCtl({ server: 'http://127.0.0.1:1', json: false, command: 'status', args: [], out: () => {} }), (e: unknown) => e instanceof CtlError && /cannot reach/.test(e.message));
+  });
+});
