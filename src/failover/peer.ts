@@ -24,7 +24,7 @@ import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
 import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
 import {
-  boot, ownReport, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
+  boot, ownReport, PARTNER_STATES, SERVER_STATES, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
   type PersistedState, type Snapshot, type TimerName,
 } from './state-machine.ts';
 import { UpdateQueue } from './update-queue.ts';
@@ -545,8 +545,9 @@ export class FailoverPeer {
     const m = this.opts.metrics;
     if (m === undefined || this.snap === undefined) return;
     const rel = { relationship: this.config.relationship };
-    m.state.set(this.labels, SERVER_STATE_CODES[this.snap.state]);
-    m.partnerState.set(this.labels, this.snap.connected && this.snap.partner ? SERVER_STATE_CODES[this.snap.partner.state] : 0);
+    for (const state of SERVER_STATES) m.state.set({ ...this.labels, state }, state === this.snap.state ? 1 : 0);
+    const partner = this.snap.connected && this.snap.partner ? this.snap.partner.state : 'unknown';
+    for (const state of [...PARTNER_STATES, 'unknown']) m.partnerState.set({ ...this.labels, state }, state === partner ? 1 : 0);
     m.stateSeconds.set(this.labels, Math.max(0, (this.opts.clock.now() - this.snap.stos) / 1000));
     m.connectionUp.set(rel, this.commsOk ? 1 : 0);
     m.unackedUpdates.set(rel, this.queue.inflightCount);

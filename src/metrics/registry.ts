@@ -48,8 +48,8 @@ export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics
 /** Failover relationship metrics (src/failover/peer.ts sets them; docs/metrics.md lists them). */
 export interface FailoverMetrics {
   /** Own failover state as its wire code (2 NORMAL, 3 COMMUNICATIONS-INTERRUPTED, 4 PARTNER-DOWN, … 254 RECOVER-WAIT). */
-  readonly state: client.Gauge<'relationship' | 'server'>;
-  readonly partnerState: client.Gauge<'relationship' | 'server'>;
+  readonly state: client.Gauge<'relationship' | 'server' | 'state'>;
+  readonly partnerState: client.Gauge<'relationship' | 'server' | 'state'>;
   readonly stateSeconds: client.Gauge<'relationship' | 'server'>;
   readonly clockSkewSeconds: client.Gauge<'relationship'>;
   readonly connectionUp: client.Gauge<'relationship'>;
@@ -68,8 +68,9 @@ export interface FailoverMetrics {
 export function createFailoverMetrics(registry: client.Registry, collect?: (m: FailoverMetrics) => void): FailoverMetrics {
   const r = [registry];
   const m: FailoverMetrics = {
-    state: new client.Gauge({ name: 'dhcp_failover_state', help: 'Own failover state as its wire code (1 startup, 2 normal, 3 communications-interrupted, 4 partner-down, 5 potential-conflict, 6 recover, 7 paused, 8 shutdown, 9 recover-done, 10 resolution-interrupted, 11 conflict-done, 254 recover-wait)', labelNames: ['relationship', 'server'], registers: r }),
-    partnerState: new client.Gauge({ name: 'dhcp_failover_partner_state', help: 'Last state the partner reported, as its wire code (0 = unknown)', labelNames: ['relationship', 'server'], registers: r }),
+    // State sets (1 for the current state, 0 for every other), so alerts read `{state="partner-down"} == 1`.
+    state: new client.Gauge({ name: 'dhcp_failover_state', help: 'Own failover state: 1 for the current state label, 0 for the others', labelNames: ['relationship', 'server', 'state'], registers: r }),
+    partnerState: new client.Gauge({ name: 'dhcp_failover_partner_state', help: 'State the partner last reported while connected: 1 for that state label ("unknown" when not connected), 0 for the others', labelNames: ['relationship', 'server', 'state'], registers: r }),
     stateSeconds: new client.Gauge({ name: 'dhcp_failover_state_seconds', help: 'Seconds since this server entered its current failover state', labelNames: ['relationship', 'server'], registers: r, collect() { collect?.(m); } }),
     clockSkewSeconds: new client.Gauge({ name: 'dhcp_failover_clock_skew_seconds', help: 'Local minus partner clock, measured at the last handshake', labelNames: ['relationship'], registers: r }),
     connectionUp: new client.Gauge({ name: 'dhcp_failover_connection_up', help: '1 while the failover link is established and STATE was exchanged', labelNames: ['relationship'], registers: r }),
