@@ -1,7 +1,9 @@
 // A failover pair of our servers in network namespaces with real clients (udhcpc) on the same bridge:
 // both reach NORMAL; leases made by either appear in both stores; the link between the servers only
 // is cut (clients still reach both): COMMUNICATIONS-INTERRUPTED, service goes on, no address is ever
-// held by two clients; healed: NORMAL again and both stores hold the same active bindings.
+// held by two clients; healed: NORMAL again and both stores hold the same active bindings. Then the
+// primary is killed: its clients keep their addresses through the secondary, an admin forces
+// PARTNER-DOWN, new clients are served, and the restarted primary (empty store) recovers to NORMAL.
 // Needs root, iproute2, iptables, udhcpc, curl. Every wait is bounded; the lab is torn down in after().
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -48,7 +50,7 @@ failover:
 
 interface LeaseJson { ip: string; state: string; hwAddress?: string; expiresAt: string }
 
-describe('failover pair in network namespaces: partition between the servers', { skip, timeout: 240_000 }, () => {
+describe('failover pair in network namespaces: partition, then a crashed primary', { skip, timeout: 240_000 }, () => {
   let lab: Lab;
   /** Every (client, address) binding any client held during the test, with when it got it. */
   const held: { client: string; mac: string; ip: string; phase: string }[] = [];
@@ -73,7 +75,7 @@ describe('failover pair in network namespaces: partition between the servers', {
   }
 
   /** The invariant: no address is held by two clients, in what clients hold and in either store. */
-  async function assertNoDuplicates(when: string): Promise<void> {
+  async function assertNoDuplicates(when: string, nodes: readonly string[] = SERVERS.map((s) => s.node)): Promise<void> {
     const current = new Map<string, string>();
     for (const h of held) current.set(h.client, h.ip); // a client holds its latest address only
     const owners = new Map<string, string>();
@@ -82,8 +84,8 @@ describe('failover pair in network namespaces: partition between the servers', {
       owners.set(ip, client);
     }
     const byIp = new Map<string, string>();
-    for (const s of SERVERS) {
-      for (const l of await activeLeases(s.node)) {
+    for (const node of nodes) {
+      for (const l of await activeLeases(node)) {
         const other = byIp.get(l.ip);
         assert.ok(other === undefined || other === l.hwAddress, `${when}: ${l.ip} active for ${other} and ${l.hwAddress} across the two stores`);
         byIp.set(l.ip, l.hwAddress ?? '');
@@ -93,15 +95,17 @@ describe('failover pair in network namespaces: partition between the servers', {
 
   before(async () => {
     lab = await createLab({ prefix: PREFIX, servers: 2, clients: CLIENTS });
-    for (const s of SERVERS) {
-      const conf = join(lab.dir, `${s.node}.yaml`);
-      writeFileSync(conf, configFor(s));
-      lab.spawn(s.node, BIN, ['server', '--config', conf], { logFile: join(lab.dir, `${s.node}.log`) });
-    }
+    for (const s of SERVERS) startServer(s);
     await waitBoth('normal', 30_000);
   });
 
   after(async () => { await lab?.destroy(); });
+
+  const startServer = (s: (typeof SERVERS)[number]) => {
+    const conf = join(lab.dir, `${s.node}.yaml`);
+    writeFileSync(conf, configFor(s));
+    return lab.spawn(s.node, BIN, ['server', '--config', conf], { logFile: join(lab.dir, `${s.node}.log`) });
+  };
 
   it('in NORMAL both servers serve, and every lease reaches both stores', async () => {
     for (let i = 1; i <= CLIENTS / 2; i++) await obtain(`cli${i}`, 'normal');
@@ -136,5 +140,27 @@ describe('failover pair in network namespaces: partition between the servers', {
     await assertNoDuplicates('healed');
     const everyClientServed = new Set(held.map((h) => h.client));
     assert.equal(everyClientServed.size, CLIENTS);
+  });
+
+  it('primary killed: clients keep their addresses through the secondary; forced PARTNER-DOWN serves new clients; the primary recovers to NORMAL', async () => {
+    await lab.kill('srv1');
+    await waitFor('secondary notices', async () => (await stateOf('srv2')) === 'communications-interrupted', { timeoutMs: 20_000, intervalMs: 250 });
+    for (let i = 1; i <= 3; i++) {
+      const before = held.filter((h) => h.client === `cli${i}`).at(-1)?.ip;
+      assert.equal(await obtain(`cli${i}`, 'primary-dead'), before, `cli${i} keeps its address from the secondary`);
+    }
+    const forced = await lab.exec('srv2', 'curl', ['-s', '-X', 'POST', 'http://127.0.0.1:8067/failover/partner-down']);
+    assert.match(forced.stdout, /"done":true/);
+    assert.equal(await stateOf('srv2'), 'partner-down');
+    await lab.setMac('cli4', '02:77:00:00:99:01');
+    await obtain('cli4', 'partner-down');
+    await assertNoDuplicates('partner-down', ['srv2']); // srv1 is dead and its memory store gone
+    startServer(SERVERS[0]);
+    await waitBoth('normal', 60_000);
+    await waitFor('stores converge after recovery', async () => {
+      const [a, b] = await Promise.all(SERVERS.map(async (s) => (await activeLeases(s.node)).map((l) => `${l.ip}=${l.hwAddress}`).sort().join(',')));
+      return a === b && a !== '';
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    await assertNoDuplicates('recovered');
   });
 });
