@@ -10,6 +10,7 @@ commands:
   server [--config FILE]   run a DHCP server (without --config: a safe embedded default on loopback)
   local-pair               run a failover pair of two servers on loopback (127.0.0.2, 127.0.0.3), memory stores
   ctl <command>            status, lease lookup, partner-down, resync against a server's admin API
+  render -f FILE...        print the objects the operator would create for the custom resources in FILE (offline)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +36,11 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`dhcp-failover ctl: ${err.message}\n`);
         return 1;
       }
+    }
+    case 'render': {
+      const { values } = parseArgs({ args: rest, options: { file: { type: 'string', short: 'f', multiple: true }, 'server-image': { type: 'string' } } });
+      const { runRender } = await import('../operator/render-command.ts');
+      return runRender({ files: values.file ?? [], serverImage: values['server-image'], out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
     }
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
