@@ -1,0 +1,160 @@
+// Wiring: informers (restarted on error, periodically re-listed) → work queue (per-key serialisation,
+// retry with backoff) → reconcileRelationship; metrics; an HTTP endpoint with /healthz, /readyz, /metrics.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../clock.ts';
+import { log } from '../log.ts';
+import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
+import { LABELS, LABEL_VALUES, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions } from './render/types.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerOptions {
+  readonly kc: KubeConfig;
+  /** Empty: all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly renderOptions: RenderOptions;
+  readonly clock: Clock;
+  readonly identity: string;
+  readonly workers?: number;
+  readonly resyncMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** For tests: a Kube whose calls can be observed; default createKube(kc). */
+  readonly kube?: Kube;
+  readonly metrics?: OperatorMetrics;
+}
+
+const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
+const OWNED_KINDS = { configmaps: 'ConfigMap', statefulsets: 'StatefulSet', pdbs: 'PodDisruptionBudget' } as const;
+
+export class Controller {
+  readonly metrics: OperatorMetrics;
+  readonly queue: WorkQueue;
+  private readonly options: ControllerOptions;
+  private readonly kube: Kube;
+  private readonly informers = new Map<string, ResilientInformer[]>();
+  private running = false;
+  private synced = false;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    this.kube = options.kube ?? createKube(options.kc, 'dhcp-failover-operator', options.identity, options.clock);
+    this.queue = new WorkQueue({
+      clock: options.clock,
+      workers: options.workers ?? 2,
+      baseDelayMs: options.retryBaseMs ?? 200,
+      maxDelayMs: options.retryMaxMs ?? 60_000,
+      process: (key) => this.reconcile(key),
+      onResult: (key, ok, ms, err) => {
+        this.metrics.duration.observe({ kind: RELATIONSHIP_KIND }, ms / 1000);
+        if (!ok) {
+          this.metrics.errors.inc({ kind: RELATIONSHIP_KIND });
+          this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: 'error' });
+          log.warn('operator.reconcile.failed', { key, retry: this.queue.failureCount(key) + 1, err: String((err as Error)?.message ?? err), code: (err as { code?: unknown })?.code });
+        }
+      },
+    });
+    this.metrics = options.metrics ?? createOperatorMetrics({ queueDepth: () => this.queue.depth });
+  }
+
+  get isSynced(): boolean { return this.synced; }
+
+  private namespaces(): (string | undefined)[] { return this.options.namespaces.length === 0 ? [undefined] : [...this.options.namespaces]; }
+
+  private items(kind: string): Obj[] { return (this.informers.get(kind) ?? []).flatMap((i) => [...i.list()]); }
+
+  private find(kind: string, namespace: string, name: string): Obj | undefined {
+    for (const i of this.informers.get(kind) ?? []) { const o = i.get(name, namespace); if (o) return o; }
+    return undefined;
+  }
+
+  readonly observed: Observed = {
+    relationship: (ns, name) => this.find('relationships', ns, name) as unknown as DhcpFailoverRelationship | undefined,
+    scopes: (ns) => this.items('scopes').filter((s) => s.metadata.namespace === ns) as unknown as DhcpScope[],
+    secret: (ns, name) => this.find('secrets', ns, name) as { data?: Record<string, string> } | undefined,
+    owned: (ns, rel) => (Object.keys(OWNED_KINDS) as (keyof typeof OWNED_KINDS)[]).flatMap((k) => this.items(k)
+      .filter((o) => o.metadata.namespace === ns && o.metadata.labels?.[LABELS.relationship] === rel)
+      // Items of a list carry no kind: set it from the informer they came from.
+      .map((o) => ({ ...o, kind: OWNED_KINDS[k] }) as unknown as KubeObject)),
+  };
+
+  private async reconcile(key: string): Promise<void> {
+    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now() });
+    this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: outcome });
+    log.debug('operator.reconciled', { key, outcome });
+  }
+
+  private enqueueRelationshipsIn(ns: string | undefined, filter: (r: Obj) => boolean = () => true): void {
+    for (const r of this.items('relationships')) if (r.metadata.namespace === ns && filter(r)) this.queue.add(`${ns}/${r.metadata.name}`);
+  }
+
+  private onChange(kind: string, obj: Obj): void {
+    if (!this.running) return;
+    const ns = obj.metadata.namespace;
+    switch (kind) {
+      case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); break;
+      // A scope may move between relationships or conflict with another's: every relationship in the namespace.
+      case 'scopes': this.enqueueRelationshipsIn(ns); break;
+      case 'secrets': this.enqueueRelationshipsIn(ns, (r) => (r as unknown as DhcpFailoverRelationship).spec?.sharedSecretRef?.name === obj.metadata.name); break;
+      default: {
+        const rel = obj.metadata.labels?.[LABELS.relationship];
+        if (rel) this.queue.add(`${ns}/${rel}`);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const kinds = this.kube.kinds;
+    const plan: [string, keyof Kube['kinds'], string | undefined][] = [
+      ['relationships', 'relationships', undefined], ['scopes', 'scopes', undefined], ['secrets', 'secrets', undefined],
+      ['configmaps', 'configmaps', OWNED_SELECTOR], ['statefulsets', 'statefulsets', OWNED_SELECTOR], ['pdbs', 'pdbs', OWNED_SELECTOR],
+    ];
+    for (const [name, kind, labelSelector] of plan) {
+      this.informers.set(name, this.namespaces().map((namespace) => new ResilientInformer({
+        kc: this.options.kc, spec: kinds[kind], namespace, labelSelector, clock: this.options.clock,
+        resyncMs: this.options.resyncMs ?? 300_000, maxBackoffMs: 30_000,
+        onChange: (_type, obj) => this.onChange(name, obj),
+      })));
+    }
+    await Promise.all([...this.informers.values()].flat().map((i) => i.start()));
+    this.synced = true;
+    for (const r of this.items('relationships')) this.queue.add(`${r.metadata.namespace}/${r.metadata.name}`);
+    log.info('operator.controller.started', { namespaces: this.options.namespaces, identity: this.options.identity });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.synced = false;
+    this.queue.stop();
+    for (const i of [...this.informers.values()].flat()) i.stop();
+    this.informers.clear();
+  }
+}
+
+/** /healthz (process alive), /readyz (`ready()`), /metrics (Prometheus text). */
+export async function startOperatorHttp(opts: { port: number; host?: string; metrics: OperatorMetrics; ready: () => boolean }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'); return; }
+    if (path === '/readyz') { const ok = opts.ready(); res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n'); return; }
+    if (path === '/metrics') {
+      opts.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port, opts.host ?? '0.0.0.0', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,201 @@
+// The client edge: @kubernetes/client-node 2.0.1 calls for the kinds the operator reads and writes, and an
+// informer wrapper that does not stop silently. client-node's informer stops for good on any error but a
+// 410 or a timeout (a dropped connection included) and only emits 'error' (notes: kubernetes.md §1); this
+// wrapper restarts it with backoff, and a periodic restart re-lists as a safety net.
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, PolicyV1Api, makeInformer, setHeaderOptions,
+  type KubeConfig, type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Clock } from '../clock.ts';
+import { log } from '../log.ts';
+import { FIELD_MANAGER, GROUP, VERSION, type KubeObject } from './render/types.ts';
+
+export type Obj = KubernetesObject & { metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, any>;
+
+export interface KindSpec {
+  readonly kind: string;
+  /** Watch path for one namespace, or all namespaces when `ns` is undefined. */
+  readonly path: (ns: string | undefined) => string;
+  readonly list: (ns: string | undefined, labelSelector: string | undefined) => Promise<{ items: Obj[]; metadata?: { resourceVersion?: string } }>;
+}
+
+export interface Kube {
+  readonly kinds: Record<'relationships' | 'scopes' | 'secrets' | 'configmaps' | 'statefulsets' | 'pdbs', KindSpec>;
+  apply(obj: KubeObject): Promise<void>;
+  remove(kind: string, namespace: string, name: string): Promise<void>;
+  patchRelationshipStatus(namespace: string, name: string, status: unknown): Promise<void>;
+  event(regarding: { kind: string; namespace: string; name: string; uid?: string | undefined }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+const applyHeader = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const mergeHeader = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** The HTTP status of a client-node error, if any. */
+export function statusOf(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  return typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+}
+
+export function createKube(kc: KubeConfig, component: string, instance: string, clock: Clock): Kube {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  const crs = kc.makeApiClient(CustomObjectsApi);
+  const cr = (plural: string): KindSpec => ({
+    kind: plural,
+    path: (ns) => (ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`),
+    list: async (ns, labelSelector) => (ns
+      ? crs.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, labelSelector })
+      : crs.listClusterCustomObject({ group: GROUP, version: VERSION, plural, labelSelector })) as Promise<{ items: Obj[] }>,
+  });
+  const coreKind = (plural: string, nsList: (ns: string, sel?: string) => Promise<unknown>, allList: (sel?: string) => Promise<unknown>, prefix = '/api/v1'): KindSpec => ({
+    kind: plural,
+    path: (ns) => (ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`),
+    list: async (ns, sel) => (ns ? nsList(ns, sel) : allList(sel)) as Promise<{ items: Obj[] }>,
+  });
+  const kinds: Kube['kinds'] = {
+    relationships: cr('dhcpfailoverrelationships'),
+    scopes: cr('dhcpscopes'),
+    secrets: coreKind('secrets', (namespace, labelSelector) => core.listNamespacedSecret({ namespace, labelSelector }), (labelSelector) => core.listSecretForAllNamespaces({ labelSelector })),
+    configmaps: coreKind('configmaps', (namespace, labelSelector) => core.listNamespacedConfigMap({ namespace, labelSelector }), (labelSelector) => core.listConfigMapForAllNamespaces({ labelSelector })),
+    statefulsets: coreKind('statefulsets', (namespace, labelSelector) => apps.listNamespacedStatefulSet({ namespace, labelSelector }), (labelSelector) => apps.listStatefulSetForAllNamespaces({ labelSelector }), '/apis/apps/v1'),
+    pdbs: coreKind('poddisruptionbudgets', (namespace, labelSelector) => policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }), (labelSelector) => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }), '/apis/policy/v1'),
+  };
+
+  return {
+    kinds,
+    async apply(obj) {
+      const name = obj.metadata.name, namespace = obj.metadata.namespace ?? 'default';
+      const req = { name, namespace, body: obj, fieldManager: FIELD_MANAGER, force: true };
+      switch (obj.kind) {
+        case 'ConfigMap': await core.patchNamespacedConfigMap(req, applyHeader); return;
+        case 'StatefulSet': await apps.patchNamespacedStatefulSet(req, applyHeader); return;
+        case 'PodDisruptionBudget': await policy.patchNamespacedPodDisruptionBudget(req, applyHeader); return;
+        default: throw new Error(`apply: unsupported kind ${obj.kind}`);
+      }
+    },
+    async remove(kind, namespace, name) {
+      try {
+        switch (kind) {
+          case 'ConfigMap': await core.deleteNamespacedConfigMap({ name, namespace }); return;
+          case 'StatefulSet': await apps.deleteNamespacedStatefulSet({ name, namespace }); return;
+          case 'PodDisruptionBudget': await policy.deleteNamespacedPodDisruptionBudget({ name, namespace }); return;
+          default: throw new Error(`remove: unsupported kind ${kind}`);
+        }
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    },
+    async patchRelationshipStatus(namespace, name, status) {
+      await crs.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'dhcpfailoverrelationships', name, body: { status } }, mergeHeader);
+    },
+    async event(regarding, type, reason, message) {
+      const now = new Date(clock.now());
+      await core.createNamespacedEvent({
+        namespace: regarding.namespace,
+        body: {
+          metadata: { generateName: `${regarding.name}.`, namespace: regarding.namespace },
+          involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: regarding.kind, namespace: regarding.namespace, name: regarding.name, uid: regarding.uid },
+          type, reason, message: message.slice(0, 1024),
+          source: { component },
+          reportingComponent: component, reportingInstance: instance,
+          firstTimestamp: now, lastTimestamp: now, count: 1,
+        },
+      });
+    },
+  };
+}
+
+export interface ResilientInformerOptions {
+  readonly kc: KubeConfig;
+  readonly spec: KindSpec;
+  readonly namespace: string | undefined;
+  readonly labelSelector?: string | undefined;
+  readonly clock: Clock;
+  readonly onChange: (type: 'add' | 'update' | 'delete', obj: Obj) => void;
+  /** Full re-list period (safety net for missed events). */
+  readonly resyncMs: number;
+  readonly maxBackoffMs: number;
+}
+
+/** client-node's informer, restarted on every error (with backoff) and re-listed every `resyncMs`. */
+export class ResilientInformer {
+  private readonly options: ResilientInformerOptions;
+  private informer: ReturnType<typeof makeInformer<Obj>>;
+  private stopped = false;
+  private failures = 0;
+  private restartTimer: { cancel(): void } | undefined;
+  private resyncTimer: { cancel(): void } | undefined;
+  private synced = false;
+  restarts = 0;
+
+  constructor(options: ResilientInformerOptions) {
+    this.options = options;
+    this.informer = this.make();
+  }
+
+  get hasSynced(): boolean { return this.synced; }
+
+  private make(): ReturnType<typeof makeInformer<Obj>> {
+    const { kc, spec, namespace, labelSelector, onChange } = this.options;
+    // The informer applies the label selector to the watch only: the list function must pass it too.
+    const inf = makeInformer<Obj>(kc, spec.path(namespace), () => spec.list(namespace, labelSelector) as never, labelSelector);
+    inf.on('add', (o) => onChange('add', o));
+    inf.on('update', (o) => onChange('update', o));
+    inf.on('delete', (o) => onChange('delete', o));
+    inf.on('connect', () => { this.failures = 0; });
+    inf.on('error', (err: unknown) => {
+      if (this.stopped || inf !== this.informer || (err as { name?: string })?.name === 'AbortError') return;
+      this.failures++;
+      const delay = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(this.failures - 1, 16));
+      log.warn('operator.informer.restart', { kind: spec.kind, namespace, delayMs: delay, err: String((err as Error)?.message ?? err) });
+      this.restartTimer?.cancel();
+      this.restartTimer = this.options.clock.setTimer(delay, () => { void this.restart(false); });
+    });
+    return inf;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.informer.start();
+    this.synced = true;
+    this.scheduleResync();
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer?.cancel();
+    this.resyncTimer = this.options.clock.setTimer(this.options.resyncMs, () => { void this.restart(true); });
+  }
+
+  /** `relist`: a fresh informer (new list, deletes and updates computed against the old cache). */
+  private async restart(relist: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.restarts++;
+    if (relist) {
+      // Keep serving reads from the old cache until the new informer has listed.
+      const old = this.informer;
+      const before = new Map(old.list().map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+      const fresh = this.make();
+      try { await fresh.start(); } catch { /* reported through 'error' */ }
+      if (this.stopped) { fresh.stop(); return; }
+      this.informer = fresh;
+      old.stop();
+      // The fresh cache reports everything as 'add'; objects gone meanwhile must still be seen as deleted.
+      const now = new Set(fresh.list().map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+      for (const [k, o] of before) if (!now.has(k)) this.options.onChange('delete', o);
+      this.scheduleResync();
+    } else {
+      try { await this.informer.start(); } catch { /* reported through 'error' */ }
+    }
+  }
+
+  list(): readonly Obj[] { return this.informer.list(); }
+  get(name: string, namespace?: string): Obj | undefined { return this.informer.get(name, namespace); }
+
+  stop(): void {
+    this.stopped = true;
+    this.restartTimer?.cancel();
+    this.resyncTimer?.cancel();
+    this.informer.stop();
+  }
+}

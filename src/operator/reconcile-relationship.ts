@@ -1,0 +1,97 @@
+// reconcile(key): observe (informer caches) → render → skip the apply when every desired object already
+// carries the input hash → server-side apply (one fieldManager) → delete what is no longer desired →
+// status (pure) → patch status only if it changed. Invalid input applies nothing and sets Degraded.
+import { canonicalJson } from './render/hash.ts';
+import { renderRelationship } from './render/relationship.ts';
+import { ANNOTATIONS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type SecretPresence } from './render/types.ts';
+import { computeRelationshipStatus, findCondition, type ObservedServer } from './conditions.ts';
+import type { Kube } from './kube.ts';
+
+export interface Observed {
+  relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
+  scopes(namespace: string): DhcpScope[];
+  secret(namespace: string, name: string): { data?: Record<string, string> | undefined; stringData?: Record<string, string> | undefined } | undefined;
+  /** ConfigMaps, StatefulSets and PDBs labelled as belonging to the relationship. */
+  owned(namespace: string, relationship: string): KubeObject[];
+}
+
+export interface ReconcileDeps {
+  readonly observed: Observed;
+  readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'event'>;
+  readonly renderOptions: RenderOptions;
+  readonly now: () => number;
+}
+
+export type ReconcileOutcome = 'gone' | 'invalid' | 'applied' | 'unchanged';
+
+const idOf = (o: { kind: string; metadata: { name: string } }): string => `${o.kind}/${o.metadata.name}`;
+
+function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): SecretPresence | undefined {
+  const ref = rel.spec.sharedSecretRef;
+  if (ref === undefined) return undefined;
+  const s = observed.secret(rel.metadata.namespace!, ref.name);
+  if (s === undefined) return { exists: false, hasKey: false };
+  const key = ref.key ?? 'secret';
+  return { exists: true, hasKey: key in (s.data ?? {}) || key in (s.stringData ?? {}) };
+}
+
+function observedServers(owned: readonly KubeObject[]): Map<string, ObservedServer> {
+  const out = new Map<string, ObservedServer>();
+  for (const o of owned) {
+    if (o.kind !== 'StatefulSet') continue;
+    const status = (o as { status?: { readyReplicas?: number; observedGeneration?: number } }).status;
+    out.set(o.metadata.name, {
+      readyReplicas: status?.readyReplicas ?? 0,
+      observedGeneration: status?.observedGeneration ?? 0,
+      generation: o.metadata.generation ?? 1,
+      inputHash: o.metadata.annotations?.[ANNOTATIONS.inputHash],
+    });
+  }
+  return out;
+}
+
+export async function reconcileRelationship(key: string, deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const [namespace, name] = key.split('/') as [string, string];
+  const { observed, kube } = deps;
+  const rel = observed.relationship(namespace, name);
+  // Deleted: its objects carry owner references and are garbage-collected.
+  if (rel === undefined || (rel.metadata as { deletionTimestamp?: string }).deletionTimestamp) return 'gone';
+
+  const secret = secretPresence(observed, rel);
+  const input = secret === undefined ? { relationship: rel, scopes: observed.scopes(namespace) } : { relationship: rel, scopes: observed.scopes(namespace), secret };
+  const result = renderRelationship(input, deps.renderOptions);
+  let owned = observed.owned(namespace, name);
+  let outcome: ReconcileOutcome = 'unchanged';
+
+  if (!result.ok) {
+    outcome = 'invalid';
+    const prev = findCondition(rel.status, 'Degraded');
+    const message = result.problems.map((p) => p.message).join('; ');
+    if (prev?.status !== 'True' || prev.message !== message) {
+      await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Warning', result.problems[0]!.reason, message);
+    }
+  } else {
+    const have = new Map(owned.map((o) => [idOf(o), o]));
+    const upToDate = result.objects.every((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] === result.inputHash);
+    if (!upToDate) {
+      for (const obj of result.objects) await kube.apply(obj);
+      outcome = 'applied';
+      await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Normal', 'Applied', `applied ${result.objects.map(idOf).join(', ')} (input ${result.inputHash})`);
+    }
+    const desired = new Set(result.objects.map(idOf));
+    for (const o of owned) {
+      if (desired.has(idOf(o))) continue;
+      await kube.remove(o.kind, namespace, o.metadata.name);
+      outcome = 'applied';
+    }
+    if (outcome === 'applied') {
+      // Status reflects what was just written; readiness follows from the StatefulSets' own status later.
+      const byId = new Map(owned.map((o) => [idOf(o), o]));
+      owned = result.objects.map((d) => byId.get(idOf(d)) ?? d);
+    }
+  }
+
+  const status = computeRelationshipStatus({ relationship: rel, result, statefulSets: observedServers(owned.filter((o) => o.kind === 'StatefulSet')), now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z') });
+  if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);
+  return outcome;
+}

@@ -1,0 +1,272 @@
+// The controller against the fake API server with the real client-node: create → objects appear, scope
+// update → ConfigMap changes, deletion → owned objects gone, pruning, 409 retried, watch expiry (410) and a
+// dropped watch recovered, invalid input → Degraded and nothing applied, leader hand-over, HTTP endpoints.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { systemClock } from '../../src/clock.ts';
+import { setLogSink } from '../../src/log.ts';
+import { Controller, startOperatorHttp } from '../../src/operator/controller.ts';
+import { LeaderElector } from '../../src/operator/leader-election.ts';
+import { DEFAULT_RENDER_OPTIONS } from '../../src/operator/render/types.ts';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.ts';
+
+type Json = Record<string, any>;
+const G = 'dhcp.failover.dev', NS = 'dhcp';
+const EXAMPLES = join(import.meta.dirname, '../../manifests/examples');
+const example = (file: string): Json => load(readFileSync(join(EXAMPLES, file), 'utf8')) as Json;
+setLogSink(() => {});
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+
+async function until<T>(what: string, fn: () => T | undefined | false | null, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+async function setup(opts: { secret?: boolean; controller?: boolean } = {}) {
+  const fake = new FakeKubeApiServer({ historyLimit: 500 });
+  await fake.start();
+  cleanups.push(() => fake.stop());
+  const kc = new KubeConfig();
+  kc.loadFromOptions(fake.kubeConfigOptions());
+  if (opts.secret ?? true) fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: Buffer.from('s3cret').toString('base64') } });
+  const newController = (identity = 'op-1') => {
+    const c = new Controller({ kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity, retryBaseMs: 20, retryMaxMs: 200, resyncMs: 60_000 });
+    cleanups.push(() => c.stop());
+    return c;
+  };
+  let controller: Controller | undefined;
+  if (opts.controller ?? true) { controller = newController(); await controller.start(); }
+  return { fake, kc, controller, newController };
+}
+
+const rel = (fake: FakeKubeApiServer, name = 'site-a') => fake.getObject(G, 'dhcpfailoverrelationships', NS, name);
+const cm = (fake: FakeKubeApiServer, name = 'site-a-config') => fake.getObject('', 'configmaps', NS, name);
+const sts = (fake: FakeKubeApiServer, name: string) => fake.getObject('apps', 'statefulsets', NS, name);
+/** The scope `name` in server `server`'s rendered config, if the ConfigMap has it yet. */
+const scopeIn = (fake: FakeKubeApiServer, server: string, name: string): Json | undefined => {
+  const text = cm(fake)?.data?.[`${server}.yaml`];
+  return text ? (load(text) as Json).scopes.find((s: Json) => s.name === name) : undefined;
+};
+const cond = (r: Json | undefined, type: string) => r?.status?.conditions?.find((c: Json) => c.type === type);
+
+function createSiteA(fake: FakeKubeApiServer): Json {
+  const r = fake.put(G, 'dhcpfailoverrelationships', example('20-relationship-loadbalance.yaml'));
+  fake.put(G, 'dhcpscopes', example('30-scope-office.yaml'));
+  fake.put(G, 'dhcpscopes', example('31-scope-branch.yaml'));
+  return r;
+}
+
+test('create → ConfigMap, two StatefulSets and a PDB appear, owned by the relationship; status follows readiness', async () => {
+  const { fake } = await setup();
+  const r = createSiteA(fake);
+  await until('objects with both scopes', () => fake.getObject('policy', 'poddisruptionbudgets', NS, 'site-a-servers') && scopeIn(fake, 'dhcp-a', 'branch') && scopeIn(fake, 'dhcp-a', 'office'));
+  for (const o of [cm(fake), sts(fake, 'site-a-dhcp-a'), sts(fake, 'site-a-dhcp-b')]) {
+    assert.ok(o);
+    assert.equal(o.metadata.ownerReferences[0].uid, r.metadata.uid);
+  }
+  const servers = Object.keys(cm(fake)!.data).sort();
+  assert.deepEqual(servers, ['dhcp-a.yaml', 'dhcp-b.yaml']);
+  assert.deepEqual((load(cm(fake)!.data['dhcp-a.yaml']) as Json).scopes.map((s: Json) => s.name), ['branch', 'office']);
+  await until('Progressing status', () => cond(rel(fake), 'Progressing')?.status === 'True' && rel(fake)?.status?.scopeCount === 2);
+  const s1 = rel(fake)!;
+  assert.equal(cond(s1, 'Ready').reason, 'ServersNotReady');
+  assert.equal(cond(s1, 'Degraded').status, 'False');
+  assert.equal(s1.status.observedGeneration, 1);
+  assert.equal(s1.status.scopeCount, 2);
+  // The StatefulSet controller reports both pods ready → Ready=True.
+  for (const n of ['site-a-dhcp-a', 'site-a-dhcp-b']) fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 1, observedGeneration: sts(fake, n)!.metadata.generation });
+  await until('Ready', () => cond(rel(fake), 'Ready')?.status === 'True');
+  assert.deepEqual(rel(fake)!.status.servers.map((s: Json) => [s.name, s.ready]), [['dhcp-a', true], ['dhcp-b', true]]);
+  assert.equal(rel(fake)!.spec.mode, 'loadBalance', 'the status write did not touch spec');
+  assert.ok(fake.listObjects('', 'events', NS).some((e) => e.reason === 'Applied' && e.involvedObject.name === 'site-a'));
+});
+
+test('scope update → ConfigMap changes without restarting the pods; unchanged input → no writes', async () => {
+  const { fake, controller } = await setup();
+  createSiteA(fake);
+  await until('config', () => cm(fake));
+  const restartHash = sts(fake, 'site-a-dhcp-a')!.spec.template.metadata.annotations['dhcp.failover.dev/restart-hash'];
+  const branch = fake.getObject(G, 'dhcpscopes', NS, 'branch')!;
+  branch.spec.leaseSeconds = 7200;
+  fake.put(G, 'dhcpscopes', branch);
+  await until('lease time in config', () => scopeIn(fake, 'dhcp-b', 'branch')?.leaseSeconds === 7200);
+  assert.equal(sts(fake, 'site-a-dhcp-a')!.spec.template.metadata.annotations['dhcp.failover.dev/restart-hash'], restartHash);
+  await controller!.queue.idle();
+  const writes = fake.requests.filter((q) => q.verb === 'patch' && q.subresource === undefined).length;
+  // An unrelated change to the relationship's metadata triggers a reconcile that finds nothing to apply.
+  const r = rel(fake)!; r.metadata.labels = { touched: 'yes' };
+  fake.put(G, 'dhcpfailoverrelationships', r);
+  await new Promise((res) => setTimeout(res, 100));
+  await controller!.queue.idle();
+  assert.equal(fake.requests.filter((q) => q.verb === 'patch' && q.subresource === undefined).length, writes, 'input hash unchanged: no apply');
+});
+
+test('delete the relationship → owned objects removed (owner references); a renamed server is pruned', async () => {
+  const { fake } = await setup();
+  createSiteA(fake);
+  await until('sts', () => sts(fake, 'site-a-dhcp-b'));
+  const r = rel(fake)!;
+  r.spec.servers[1].name = 'dhcp-c';
+  fake.put(G, 'dhcpfailoverrelationships', r);
+  await until('new server', () => sts(fake, 'site-a-dhcp-c'));
+  await until('old server pruned', () => !sts(fake, 'site-a-dhcp-b'));
+  assert.ok(fake.requests.some((q) => q.verb === 'delete' && q.plural === 'statefulsets' && q.name === 'site-a-dhcp-b'));
+  fake.remove(G, 'dhcpfailoverrelationships', NS, 'site-a');
+  await until('all gone', () => fake.listObjects('apps', 'statefulsets', NS).length === 0 && !cm(fake) && fake.listObjects('policy', 'poddisruptionbudgets', NS).length === 0);
+});
+
+test('a 409 Conflict on apply is retried with backoff', async () => {
+  const { fake, controller } = await setup();
+  fake.failNext((q) => q.verb === 'patch' && q.plural === 'configmaps', 409, 2);
+  createSiteA(fake);
+  await until('objects after retries', () => sts(fake, 'site-a-dhcp-b'));
+  assert.equal(fake.requests.filter((q) => q.verb === 'patch' && q.plural === 'configmaps').length >= 3, true);
+  const metrics = await controller!.metrics.registry.metrics();
+  assert.match(metrics, /dhcp_operator_reconcile_errors_total\{kind="DhcpFailoverRelationship"\} 2/);
+});
+
+test('watch expiry (410) and a dropped watch connection are recovered: later changes still reconcile', async () => {
+  const { fake } = await setup();
+  createSiteA(fake);
+  await until('config', () => cm(fake));
+  // History lost while the watches reconnect: 410 → relist.
+  await until('watches open', () => fake.watchCount >= 6);
+  fake.compact();
+  fake.endWatches();
+  const office = fake.getObject(G, 'dhcpscopes', NS, 'office')!;
+  office.spec.leaseSeconds = 1234;
+  fake.put(G, 'dhcpscopes', office);
+  fake.compact();
+  await until('change seen after 410', () => scopeIn(fake, 'dhcp-a', 'office')?.leaseSeconds === 1234);
+  // A dropped TCP connection stops client-node's informer silently; the wrapper restarts it.
+  await until('watches open again', () => fake.watchCount >= 6);
+  fake.dropWatches();
+  await new Promise((r) => setTimeout(r, 50));
+  const office2 = fake.getObject(G, 'dhcpscopes', NS, 'office')!;
+  office2.spec.leaseSeconds = 4321;
+  fake.put(G, 'dhcpscopes', office2);
+  await until('change seen after a dropped watch', () => scopeIn(fake, 'dhcp-a', 'office')?.leaseSeconds === 4321);
+});
+
+test('invalid input (missing Secret, bad scope, scope conflict) → Degraded with a reason and an Event, nothing applied', async () => {
+  const { fake } = await setup({ secret: false });
+  createSiteA(fake);
+  await until('Degraded', () => cond(rel(fake), 'Degraded')?.status === 'True');
+  assert.equal(cond(rel(fake), 'Degraded').reason, 'SecretMissing');
+  assert.equal(cond(rel(fake), 'Ready').status, 'False');
+  assert.deepEqual(fake.requests.filter((q) => q.verb === 'patch' && q.subresource === undefined), [], 'nothing applied');
+  await until('warning event', () => fake.listObjects('', 'events', NS).some((e) => e.type === 'Warning' && e.reason === 'SecretMissing'));
+  fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: 'eA==' } });
+  await until('applied once the Secret exists', () => cm(fake));
+  await until('Degraded cleared', () => cond(rel(fake), 'Degraded')?.status === 'False');
+  const before = cm(fake)!.metadata.resourceVersion;
+  // A bad option in a scope: Degraded InvalidScope, the running config stays as it was.
+  const branch = fake.getObject(G, 'dhcpscopes', NS, 'branch')!;
+  branch.spec.options = { routers: ['not-an-ip'] };
+  fake.put(G, 'dhcpscopes', branch);
+  await until('InvalidScope', () => cond(rel(fake), 'Degraded')?.reason === 'InvalidScope');
+  assert.match(cond(rel(fake), 'Degraded').message, /scope branch/);
+  assert.equal(cm(fake)!.metadata.resourceVersion, before, 'config not touched');
+  // Another relationship's older scope claims the same subnet.
+  branch.spec.options = { routers: ['10.30.0.1'] };
+  fake.put(G, 'dhcpscopes', branch);
+  await until('valid again', () => cond(rel(fake), 'Degraded')?.status === 'False');
+  fake.put(G, 'dhcpfailoverrelationships', example('21-relationship-hotstandby.yaml'));
+  fake.put(G, 'dhcpscopes', { apiVersion: `${G}/v1alpha1`, kind: 'DhcpScope', metadata: { name: 'late', namespace: NS }, spec: { relationshipRef: { name: 'site-b' }, subnet: '10.30.0.0/24', ranges: [] } });
+  await until('site-b conflict', () => cond(rel(fake, 'site-b'), 'Degraded')?.reason === 'ScopeConflict');
+  // site-b was applied while it had no scope; the conflicting scope never reaches its config.
+  assert.doesNotMatch(JSON.stringify(fake.getObject('', 'configmaps', NS, 'site-b-config')?.data ?? {}), /late/);
+  assert.equal(cond(rel(fake), 'Degraded').status, 'False', 'the older claim stands');
+});
+
+test('leader election: one of two instances reconciles; on release the other takes over', async () => {
+  const { fake, kc, newController } = await setup({ controller: false });
+  const mk = (id: string) => {
+    const controller = newController(id);
+    const elector = new LeaderElector({
+      kc, namespace: 'dhcp-system', name: 'dhcp-failover', identity: id, clock: systemClock,
+      leaseDurationMs: 1000, renewDeadlineMs: 800, retryPeriodMs: 100,
+      onStartedLeading: () => { void controller.start(); },
+      onStoppedLeading: () => { void controller.stop(); },
+    });
+    cleanups.push(() => elector.stop());
+    return { controller, elector };
+  };
+  const a = mk('op-a');
+  a.elector.start();
+  await until('a leads', () => a.elector.isLeader);
+  const b = mk('op-b');
+  b.elector.start();
+  createSiteA(fake);
+  await until('a reconciled', () => cm(fake));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(b.elector.isLeader, false);
+  const lease = fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'dhcp-failover')!;
+  assert.equal(lease.spec.holderIdentity, 'op-a');
+  assert.match(lease.spec.renewTime, /\.\d{6}Z$/, 'MicroTime with 6 digits');
+  await a.elector.stop();
+  await until('b leads', () => b.elector.isLeader, 3000);
+  assert.equal(fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'dhcp-failover')!.spec.holderIdentity, 'op-b');
+  assert.equal(fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'dhcp-failover')!.spec.leaseTransitions, 1);
+  const branch = fake.getObject(G, 'dhcpscopes', NS, 'branch')!;
+  branch.spec.leaseSeconds = 999;
+  fake.put(G, 'dhcpscopes', branch);
+  await until('b reconciles', () => scopeIn(fake, 'dhcp-a', 'branch')?.leaseSeconds === 999);
+});
+
+test('a crashed leader (lease never renewed, never released) is replaced after the lease duration', async () => {
+  const { fake, kc } = await setup({ controller: false });
+  fake.put('coordination.k8s.io', 'leases', {
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'dhcp-system' },
+    spec: { holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: new Date().toISOString().replace('Z', '000Z'), leaseTransitions: 3 },
+  });
+  const events: string[] = [];
+  const b = new LeaderElector({
+    kc, namespace: 'dhcp-system', name: 'l', identity: 'b', clock: systemClock, leaseDurationMs: 1000, renewDeadlineMs: 800, retryPeriodMs: 100,
+    onStartedLeading: () => events.push('b start'), onStoppedLeading: () => events.push('b stop'),
+  });
+  cleanups.push(() => b.stop());
+  const started = Date.now();
+  b.start();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(b.isLeader, false, 'the holder is still within its lease');
+  await until('b leads', () => b.isLeader, 3000);
+  assert.ok(Date.now() - started >= 1000, 'not before the lease duration elapsed (by local observation)');
+  const lease = fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'l')!;
+  assert.equal(lease.spec.holderIdentity, 'b');
+  assert.equal(lease.spec.leaseTransitions, 4);
+  // Renewing fails for longer than the renew deadline → b stops leading.
+  fake.failNext((q) => q.plural === 'leases', 500, 1_000_000);
+  await until('b steps down', () => !b.isLeader, 3000);
+  assert.deepEqual(events, ['b start', 'b stop']);
+});
+
+test('HTTP: /healthz, /readyz follows readiness, /metrics lists reconciles, durations and queue depth', async () => {
+  const { fake, controller } = await setup();
+  createSiteA(fake);
+  await until('config', () => cm(fake));
+  let ready = false;
+  const http = await startOperatorHttp({ port: 0, host: '127.0.0.1', metrics: controller!.metrics, ready: () => ready });
+  cleanups.push(() => http.close());
+  const get = async (p: string) => { const r = await fetch(`http://127.0.0.1:${http.port}${p}`); return { status: r.status, text: await r.text() }; };
+  assert.equal((await get('/healthz')).status, 200);
+  assert.equal((await get('/readyz')).status, 503);
+  ready = controller!.isSynced;
+  assert.equal((await get('/readyz')).status, 200);
+  const m = (await get('/metrics')).text;
+  assert.match(m, /dhcp_operator_reconciles_total\{kind="DhcpFailoverRelationship",result="applied"\} [1-9]/);
+  assert.match(m, /dhcp_operator_reconcile_duration_seconds_count\{kind="DhcpFailoverRelationship"\} [1-9]/);
+  assert.match(m, /dhcp_operator_queue_depth \d/);
+  assert.equal((await get('/nope')).status, 404);
+});
