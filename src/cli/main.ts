@@ -11,6 +11,7 @@ commands:
   local-pair               run a failover pair of two servers on loopback (127.0.0.2, 127.0.0.3), memory stores
   ctl <command>            status, lease lookup, partner-down, resync against a server's admin API
   render -f FILE...        print the objects the operator would create for the custom resources in FILE (offline)
+  operator                 run the Kubernetes operator (settings from the environment, see docs/operator.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -41,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { file: { type: 'string', short: 'f', multiple: true }, 'server-image': { type: 'string' } } });
       const { runRender } = await import('../operator/render-command.ts');
       return runRender({ files: values.file ?? [], serverImage: values['server-image'], out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    }
+    case 'operator': {
+      const { runOperator } = await import('../operator/operator-command.ts');
+      return runOperator();
     }
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);

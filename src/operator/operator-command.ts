@@ -1,0 +1,71 @@
+// `dhcp-failover operator`: reads the chart's env contract (docs/crds.md "The operator pod's contract"),
+// serves /healthz /readyz /metrics, campaigns for the Lease and runs the controller while leading.
+// Losing leadership ends the process (exit 1): the Deployment restarts it as a fresh standby, which is
+// simpler and safer than unwinding in-flight reconciles.
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { systemClock } from '../clock.ts';
+import { log, setLogLevel, type LogLevel } from '../log.ts';
+import { Controller, startOperatorHttp } from './controller.ts';
+import { LeaderElector } from './leader-election.ts';
+import { DEFAULT_RENDER_OPTIONS } from './render/types.ts';
+
+export interface OperatorEnv {
+  readonly podName: string; readonly podNamespace: string; readonly namespaces: string[]; readonly logLevel: LogLevel;
+  readonly serverImage: string; readonly redisImage: string; readonly httpPort: number; readonly leaseName: string;
+  readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number;
+}
+
+/** Pure: the env contract → settings (defaults as in the chart's values). */
+export function parseOperatorEnv(env: Record<string, string | undefined>): OperatorEnv {
+  const num = (k: string, d: number): number => { const v = Number(env[k]); return env[k] && Number.isFinite(v) && v > 0 ? v : d; };
+  const level = env.LOG_LEVEL as LogLevel | undefined;
+  return {
+    podName: env.POD_NAME || hostname(),
+    podNamespace: env.POD_NAMESPACE || 'default',
+    namespaces: (env.WATCH_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    logLevel: level && ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
+    serverImage: env.SERVER_IMAGE || DEFAULT_RENDER_OPTIONS.serverImage,
+    redisImage: env.REDIS_IMAGE || DEFAULT_RENDER_OPTIONS.redisImage,
+    httpPort: num('HTTP_PORT', 8080),
+    leaseName: env.LEADER_ELECTION_LEASE_NAME || 'dhcp-failover',
+    leaseDurationMs: num('LEADER_ELECTION_LEASE_DURATION_SECONDS', 15) * 1000,
+    renewDeadlineMs: num('LEADER_ELECTION_RENEW_DEADLINE_SECONDS', 10) * 1000,
+    retryPeriodMs: num('LEADER_ELECTION_RETRY_PERIOD_SECONDS', 2) * 1000,
+  };
+}
+
+export async function runOperator(env: Record<string, string | undefined> = process.env): Promise<number> {
+  const cfg = parseOperatorEnv(env);
+  setLogLevel(cfg.logLevel);
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const controller = new Controller({
+    kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName,
+    renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.logLevel },
+  });
+  let leading = false;
+  const http = await startOperatorHttp({ port: cfg.httpPort, metrics: controller.metrics, ready: () => !leading || controller.isSynced });
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => { finish = resolve; });
+  const elector = new LeaderElector({
+    kc, namespace: cfg.podNamespace, name: cfg.leaseName, identity: cfg.podName, clock: systemClock,
+    leaseDurationMs: cfg.leaseDurationMs, renewDeadlineMs: cfg.renewDeadlineMs, retryPeriodMs: cfg.retryPeriodMs,
+    onStartedLeading: () => {
+      leading = true;
+      controller.metrics.leader.set(1);
+      controller.start().catch((err: unknown) => { log.error('operator.start_failed', { err }); finish(1); });
+    },
+    onStoppedLeading: () => { controller.metrics.leader.set(0); log.warn('operator.leader.lost', { identity: cfg.podName }); finish(1); },
+  });
+  elector.start();
+  const onSignal = (): void => finish(0);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  log.info('operator.started', { identity: cfg.podName, namespaces: cfg.namespaces, httpPort: http.port, lease: `${cfg.podNamespace}/${cfg.leaseName}` });
+  const code = await done;
+  await controller.stop();
+  await elector.stop();
+  await http.close();
+  return code;
+}
