@@ -65,6 +65,12 @@ describe('failover pair in network namespaces: partition, then a crashed primary
     return states.every((x) => x === state);
   }, { timeoutMs, intervalMs: 250 });
 
+  /** Both stores hold the same, non-empty set of active bindings. */
+  const waitStoresConverge = (what: string, timeoutMs: number) => waitFor(what, async () => {
+    const [a, b] = await Promise.all(SERVERS.map(async (s) => (await activeLeases(s.node)).map((l) => `${l.ip}=${l.hwAddress}`).sort().join(',')));
+    return a === b && a !== '';
+  }, { timeoutMs, intervalMs: 500 });
+
   async function obtain(client: string, phase: string): Promise<string> {
     const mac = await lab.mac(client);
     const previous = held.filter((h) => h.client === client).at(-1)?.ip;
@@ -133,10 +139,7 @@ describe('failover pair in network namespaces: partition, then a crashed primary
   it('healed: back to NORMAL and both stores hold the same active bindings', async () => {
     await lab.heal();
     await waitBoth('normal', 30_000);
-    await waitFor('stores converge', async () => {
-      const [a, b] = await Promise.all(SERVERS.map(async (s) => (await activeLeases(s.node)).map((l) => `${l.ip}=${l.hwAddress}`).sort().join(',')));
-      return a === b && a !== '';
-    }, { timeoutMs: 20_000, intervalMs: 500 });
+    await waitStoresConverge('stores converge', 20_000);
     await assertNoDuplicates('healed');
     const everyClientServed = new Set(held.map((h) => h.client));
     assert.equal(everyClientServed.size, CLIENTS);
@@ -157,10 +160,7 @@ describe('failover pair in network namespaces: partition, then a crashed primary
     await assertNoDuplicates('partner-down', ['srv2']); // srv1 is dead and its memory store gone
     startServer(SERVERS[0]);
     await waitBoth('normal', 60_000);
-    await waitFor('stores converge after recovery', async () => {
-      const [a, b] = await Promise.all(SERVERS.map(async (s) => (await activeLeases(s.node)).map((l) => `${l.ip}=${l.hwAddress}`).sort().join(',')));
-      return a === b && a !== '';
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    await waitStoresConverge('stores converge after recovery', 30_000);
     await assertNoDuplicates('recovered');
   });
 });
