@@ -61,7 +61,7 @@ start_redis() {
   rm -rf "$RUN/redis"; mkdir -p "$RUN/redis"
   bench_start "$P-srv" "$RUN/redis.pid" "$RUN/redis.log" redis-server --port 0 \
     --unixsocket "$RUN/redis/redis.sock" --unixsocketperm 700 --dir "$RUN/redis" \
-    --appendonly yes --appendfsync everysec --save ''
+    --appendonly yes --appendfsync "${REDIS_APPENDFSYNC:-everysec}" --save ''
   local i
   for i in $(seq 1 100); do
     [ "$(redis-cli -s "$RUN/redis/redis.sock" ping 2>/dev/null)" = PONG ] && return 0
@@ -121,7 +121,7 @@ server_stop() {
 server_label() {
   case "$1" in
     ours-memory) echo "dhcp-failover (memory store)";;
-    ours-redis) echo "dhcp-failover (Redis store, AOF everysec, unix socket)";;
+    ours-redis) echo "dhcp-failover (Redis store, AOF ${REDIS_APPENDFSYNC:-everysec}, unix socket)";;
     isc) echo "ISC dhcpd $(dhcpd --version 2>&1 | awk '{print $NF}') (single, defaults: fsync per commit)";;
     kea) echo "Kea kea-dhcp4 $(kea-dhcp4 -v 2>/dev/null) (memfile, MT ${KEA_THREADS:-2} threads)";;
     *) echo "$1";;
