@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   isc-dhcp-relay          # real relay agent (giaddr) for end-to-end tests
   isc-dhcp-server         # reference server for benchmarks, failover partner for interop
   kea-dhcp4-server kea-admin # reference server and perfdhcp
+  prometheus              # promtool rule tests and the alerting end-to-end test
+  faketime                # a server with a skewed clock in failover tests
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -24,7 +26,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian's maintainer scripts may start daemons on machines with an init system; the project runs its own.
-for svc in redis-server isc-dhcp-server kea-dhcp4-server; do
+for svc in redis-server isc-dhcp-server kea-dhcp4-server prometheus prometheus-node-exporter; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then systemctl stop "$svc" || true; fi
 done
 
