@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { clientKeyOf, type Lease } from '../leases/lease.ts';
 import { LeaseIndex } from '../leases/lease-index.ts';
 import type { LeaseStore } from '../leases/store.ts';
-import { cidrContains, parseIpv4 } from '../net/ipv4.ts';
+import { cidrContains, parseIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { STANDALONE_POLICY, type AllocationPolicy } from './allocate.ts';
 import type { DhcpMessage } from './message.ts';
 import { OfferBook } from './offers.ts';
@@ -49,6 +49,9 @@ export class DhcpEngine {
 
   get currentConfig(): Config { return this.config; }
   get scopePlans(): readonly ScopePlan[] { return this.plans; }
+
+  /** True while `ip` is offered to a client and the offer has not run out. */
+  isOffered(ip: Ipv4): boolean { return this.offers.isHeldByOther(ip, '', this.now()); }
 
   /** Fills the index from the store; run once before serving. */
   async loadLeases(): Promise<number> {

@@ -22,7 +22,8 @@ import {
 } from './link-codec.ts';
 import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
-import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
+import { planBackupTransfers } from './pool-balance.ts';
+import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
 import {
   boot, ownReport, PARTNER_STATES, SERVER_STATES, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
   type PersistedState, type Snapshot, type TimerName,
@@ -33,12 +34,18 @@ import { UpdateQueue } from './update-queue.ts';
 const OPERATION_REFRESH_MS = 60_000;
 /** Safe-period re-check when the guard lacks evidence. */
 const SWITCHOVER_RECHECK_MS = 30_000;
+/** Pool balancing with a foreign partner: how often the primary re-checks each pool's BACKUP share in NORMAL. */
+const POOL_BALANCE_MS = 60_000;
+/** At most this many addresses handed over per balancing run (the update window paces them anyway). */
+const POOL_BALANCE_MAX_TRANSFERS = 5000;
 
 /** The engine surface the runtime needs (DhcpEngine satisfies it). */
 export interface EngineLike {
   readonly leases: LeaseView & { values(): IterableIterator<Lease> };
   readonly scopePlans: readonly ScopePlan[];
   applyRemote(leases: readonly Lease[]): Promise<void>;
+  /** True while `ip` is offered to some client (pool balancing leaves it alone). */
+  isOffered?(ip: Ipv4): boolean;
 }
 
 export interface PeerOptions {
@@ -84,7 +91,7 @@ export class FailoverPeer {
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<TimerName | 'operation' | 'ack-watch', { cancel(): void }>();
+  private readonly timers = new Map<TimerName | 'operation' | 'ack-watch' | 'pool-balance', { cancel(): void }>();
   private transport: FailoverTransport | undefined;
   private link: Link | undefined;
   /** The partner's first STATE arrived on `link` (communications OK). */
@@ -102,7 +109,7 @@ export class FailoverPeer {
     this.queue = new UpdateQueue({ window: 0 });
     this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
     this.policy = createFailoverPolicy({
-      config: opts.config, polarity: polarityOf(opts.config),
+      config: opts.config, polarity: polarityOf(opts.config), ownership: this.poolOwnership,
       view: () => ({
         state: this.snap.state, stos: this.snap.stos, service: serviceOf(this.snap), mcltMs: this.snap.config.mcltMs,
         hba: this.hba, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
@@ -111,6 +118,9 @@ export class FailoverPeer {
   }
 
   get snapshot(): Snapshot { return this.snap; }
+
+  /** Our own pairs split free addresses by address; an ISC partner expects FREE/BACKUP pools (draft §7). */
+  private get poolOwnership(): 'address-split' | 'binding-state' { return this.config.partnerDialect === 'isc' ? 'binding-state' : 'address-split'; }
 
   /** Boots into STARTUP from the persisted record, then listens and dials. */
   async start(): Promise<void> {
@@ -198,6 +208,51 @@ export class FailoverPeer {
     this.snap = next;
     for (const e of effects) this.runEffect(e);
     if (before?.state !== next.state) this.updateGauges();
+    if (before !== undefined && before.state !== 'normal' && next.state === 'normal') this.onEnteredNormal();
+  }
+
+  // ------------------------------------------------------------------ pool balancing (foreign partner)
+
+  /** Draft §7.1: the secondary asks for its pool on entering NORMAL; the primary hands it over. */
+  private onEnteredNormal(): void {
+    if (this.poolOwnership !== 'binding-state') return;
+    if (this.config.role === 'secondary') {
+      if (this.link !== undefined && this.link.state === 'established') this.link.send(MessageType.POOLREQ, []);
+      return;
+    }
+    void this.enqueueWork(async () => { await this.balancePools('entered-normal'); });
+    this.schedulePoolBalance();
+  }
+
+  private schedulePoolBalance(): void {
+    if (this.stopped || this.timers.has('pool-balance')) return;
+    this.timers.set('pool-balance', this.opts.clock.setTimer(POOL_BALANCE_MS, () => {
+      this.timers.delete('pool-balance');
+      if (this.snap.state !== 'normal') return; // re-armed on the next entry to NORMAL
+      void this.enqueueWork(async () => { await this.balancePools('timer'); });
+      this.schedulePoolBalance();
+    }));
+  }
+
+  /**
+   * Primary only: marks addresses BACKUP (stored first, like every update we send) and queues the
+   * BNDUPDs, so the secondary holds its share of each pool. Returns how many were handed over.
+   */
+  private async balancePools(reason: string): Promise<number> {
+    if (this.config.role !== 'primary' || this.poolOwnership !== 'binding-state' || this.snap.state !== 'normal' || !this.commsOk) return 0;
+    const engine = this.opts.engine;
+    const plan = planBackupTransfers({
+      plans: engine.scopePlans, leases: engine.leases, secondaryPercent: secondaryShareOf(this.config),
+      isOffered: (ip) => engine.isOffered?.(ip) ?? false, maxTransfers: POOL_BALANCE_MAX_TRANSFERS,
+    });
+    if (plan.toBackup.length === 0) return 0;
+    const now = this.opts.clock.now();
+    const leases: Lease[] = plan.toBackup.map(({ ip, scope }) => ({ ip, scope, state: 'backup', expiresAt: now, cltt: now, pendingAck: true }));
+    await engine.applyRemote(leases);
+    for (const lease of leases) this.queue.enqueue(lease);
+    log.info('failover.pool.balanced', { reason, handedOver: leases.length, pools: plan.counts });
+    this.pump();
+    return leases.length;
   }
 
   private runEffect(e: Effect): void {
@@ -306,9 +361,15 @@ export class FailoverPeer {
           await this.runStep(r.next, r.effects, { kind: 'update-done' });
         }
         return;
-      case MessageType.POOLREQ:
-        // Pools are split by address (DESIGN.md Runtime), never transferred: nothing to give.
-        link.send(MessageType.POOLRESP, [u32(1, 0)], m.xid);
+      case MessageType.POOLREQ: {
+        // Our own pairs split pools by address (DESIGN.md Runtime): nothing to give. A foreign partner
+        // gets a rebalance and the count handed over (ISC answers POOLREQ in either role, digest §7.2).
+        const handedOver = await this.balancePools('poolreq');
+        link.send(MessageType.POOLRESP, [u32(1, handedOver)], m.xid);
+        return;
+      }
+      case MessageType.POOLRESP:
+        log.info('failover.pool.response', { addresses: optU32(m, 1) });
         return;
       default:
         log.debug('failover.message.ignored', { type: m.type });

@@ -40,6 +40,17 @@ export function ownerOfAddress(ip: Ipv4, secondaryPercent: number): Role {
   return ((ip >>> 0) % 100) < secondaryPercent ? 'secondary' : 'primary';
 }
 
+/**
+ * Against a foreign partner (ISC, draft §7.1) free addresses are owned by binding state instead: BACKUP
+ * is the secondary's, FREE (or never used) the primary's; the primary hands BACKUP over (pool-balance.ts).
+ */
+export function ownerByBindingState(lease: Lease | undefined): Role {
+  return lease?.state === 'backup' ? 'secondary' : 'primary';
+}
+
+/** How free addresses are divided: by address for our own pairs, by binding state with a foreign partner. */
+export type PoolOwnership = 'address-split' | 'binding-state';
+
 export function secondaryShareOf(config: Pick<FailoverConfig, 'mode' | 'splitPercent' | 'reservePercent'>): number {
   return config.mode === 'hot-standby' ? config.reservePercent : 100 - config.splitPercent;
 }
@@ -54,6 +65,7 @@ export interface FailoverPolicy extends AllocationPolicy {
 export function createFailoverPolicy(opts: {
   config: Pick<FailoverConfig, 'role' | 'mode' | 'splitPercent' | 'reservePercent' | 'loadBalanceMaxSeconds'>;
   polarity: HbaPolarity;
+  ownership: PoolOwnership;
   view: () => PolicyView;
 }): FailoverPolicy {
   const { config, polarity } = opts;
@@ -86,7 +98,8 @@ export function createFailoverPolicy(opts: {
       const v = opts.view();
       const from = v.service.allocateFrom;
       if (from === 'none') return false;
-      const own = ownerOfAddress(ip, secondaryShare) === role;
+      const owner = opts.ownership === 'binding-state' ? ownerByBindingState(lease) : ownerOfAddress(ip, secondaryShare);
+      const own = owner === role;
       if (from === 'own-then-partner-after-mclt') {
         const pd = { partnerDownSince: v.stos, mcltMs: v.mcltMs, skewMs: v.skewMs };
         if (lease !== undefined && lease.state !== 'free' && lease.state !== 'backup') {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bucketMapForPercent, bucketMapForSplit } from '../../src/failover/load-balance.ts';
-import { createFailoverPolicy, ownerOfAddress, secondaryShareOf, type PolicyView } from '../../src/failover/policy.ts';
+import { createFailoverPolicy, ownerOfAddress, secondaryShareOf, type PolicyView, type PoolOwnership } from '../../src/failover/policy.ts';
 import { serviceFor } from '../../src/failover/service-state.ts';
 import type { Dialect, Role, ServerState } from '../../src/failover/state-machine.ts';
 import type { Lease } from '../../src/leases/lease.ts';
@@ -11,7 +11,7 @@ import { ip, makeRequest } from '../fakes/dhcp-builders.ts';
 const NOW = Date.UTC(2026, 0, 1);
 const MCLT = 3600_000;
 
-function policyFor(opts: { role: Role; state: ServerState; dialect?: Dialect; mode?: 'load-balance' | 'hot-standby'; stos?: number; split?: number }) {
+function policyFor(opts: { role: Role; state: ServerState; dialect?: Dialect; mode?: 'load-balance' | 'hot-standby'; stos?: number; split?: number; ownership?: PoolOwnership }) {
   const mode = opts.mode ?? 'load-balance';
   const config = { role: opts.role, mode, splitPercent: mode === 'hot-standby' ? 100 : opts.split ?? 50, reservePercent: mode === 'hot-standby' ? 5 : 0, loadBalanceMaxSeconds: 3 };
   const view: PolicyView = {
@@ -19,7 +19,7 @@ function policyFor(opts: { role: Role; state: ServerState; dialect?: Dialect; mo
     service: serviceFor(opts.state, { role: opts.role, dialect: opts.dialect ?? 'draft' }),
     hba: bucketMapForPercent(config.splitPercent, 'set-is-primary'),
   };
-  return createFailoverPolicy({ config, polarity: 'set-is-primary', view: () => view });
+  return createFailoverPolicy({ config, polarity: 'set-is-primary', ownership: opts.ownership ?? 'address-split', view: () => view });
 }
 
 // MAC 00:11:22:33:44:55 hashes to bucket 135 (digest §8.2): secondary's under split 128; ff:ff:… → 79: primary's.
@@ -123,3 +123,35 @@ describe('failover policy: leaseSeconds (MCLT)', () => {
   });
 });
 function own(): number { return ip('10.0.0.150'); } // any address: lease time does not depend on ownership
+
+describe('failover policy: pool ownership by binding state (foreign partner, draft §7.1)', () => {
+  const at = (state: Lease['state']): Lease => ({ ip: ip('10.0.0.7'), scope: 's', state, expiresAt: NOW - 1, cltt: NOW - 10_000 });
+  const cases: { role: Role; state: ServerState; lease?: Lease['state']; expected: boolean; name: string }[] = [
+    { name: 'primary owns never-used addresses', role: 'primary', state: 'normal', expected: true },
+    { name: 'primary owns FREE', role: 'primary', state: 'normal', lease: 'free', expected: true },
+    { name: 'primary does not own BACKUP', role: 'primary', state: 'normal', lease: 'backup', expected: false },
+    { name: 'secondary owns BACKUP', role: 'secondary', state: 'normal', lease: 'backup', expected: true },
+    { name: 'secondary does not own never-used addresses', role: 'secondary', state: 'normal', expected: false },
+    { name: 'secondary does not own FREE', role: 'secondary', state: 'communications-interrupted', lease: 'free', expected: false },
+    { name: 'secondary in COMM-INT uses its BACKUP', role: 'secondary', state: 'communications-interrupted', lease: 'backup', expected: true },
+    { name: 'secondary in PARTNER-DOWN waits MCLT for FREE', role: 'secondary', state: 'partner-down', lease: 'free', expected: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = policyFor({ role: c.role, state: c.state, ownership: 'binding-state', stos: NOW - 1000 });
+      assert.equal(p.mayAllocate(ip('10.0.0.7'), c.lease === undefined ? undefined : at(c.lease), NOW), c.expected);
+    });
+  }
+  it('secondary in PARTNER-DOWN takes FREE addresses once MCLT has passed', () => {
+    const p = policyFor({ role: 'secondary', state: 'partner-down', ownership: 'binding-state', stos: NOW - MCLT - 1000 });
+    assert.equal(p.mayAllocate(ip('10.0.0.7'), at('free'), NOW), true);
+  });
+  it('the two sides never both own one free address (any state, any lease)', () => {
+    fc.assert(fc.property(fc.constantFrom<Lease['state'] | undefined>(undefined, 'free', 'backup'), fc.constantFrom<ServerState>('normal', 'communications-interrupted'), (state, server) => {
+      const lease = state === undefined ? undefined : at(state);
+      const a = policyFor({ role: 'primary', state: server, ownership: 'binding-state' }).mayAllocate(ip('10.0.0.7'), lease, NOW);
+      const b = policyFor({ role: 'secondary', state: server, ownership: 'binding-state' }).mayAllocate(ip('10.0.0.7'), lease, NOW);
+      return !(a && b) && (a || b);
+    }));
+  });
+});

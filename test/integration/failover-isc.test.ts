@@ -1,0 +1,213 @@
+// Interoperability with ISC dhcpd 4.4 (Debian isc-dhcp-server) as the failover partner, in both roles,
+// without a shared secret: the pair reaches NORMAL, bindings flow both ways (ISC's leases land in our
+// store, ours in ISC's lease file), ISC's pool balancing gives the secondary its BACKUP addresses, a
+// killed partner is survived (clients keep their addresses from the survivor) and the pair recovers
+// to NORMAL. This is how a user migrates an existing ISC pair one server at a time.
+// Needs root, iproute2, iptables, udhcpc, curl, dhcpd. Every wait is bounded; the lab is torn down in after().
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createLab, labUnavailableReason, type Lab } from '../fakes/netns-lab.ts';
+import { waitFor, type TrackedProcess } from '../fakes/processes.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
+const skip = labUnavailableReason(['ip', 'iptables', 'udhcpc', 'curl', 'dhcpd']);
+const RELATIONSHIP = 'isc-lab';
+const RANGE = { start: '10.99.0.100', end: '10.99.0.139' };
+const MCLT = 30;
+const CLIENTS = 6;
+
+type Role = 'primary' | 'secondary';
+interface Side { readonly node: 'srv1' | 'srv2'; readonly self: string; readonly partner: string }
+const NODES: Readonly<Record<Role, Side>> = {
+  primary: { node: 'srv1', self: '10.99.0.2', partner: '10.99.0.3' },
+  secondary: { node: 'srv2', self: '10.99.0.3', partner: '10.99.0.2' },
+};
+
+function iscConfig(role: Role): string {
+  const s = NODES[role];
+  const primaryOnly = role === 'primary' ? `mclt ${MCLT}; split 128;` : '';
+  return `failover peer "${RELATIONSHIP}" {
+  ${role}; address ${s.self}; port 647; peer address ${s.partner}; peer port 647;
+  max-response-delay 6; max-unacked-updates 10; load balance max seconds 3; ${primaryOnly}
+}
+authoritative;
+ddns-update-style none;
+default-lease-time 120;
+max-lease-time 120;
+min-lease-time 60;
+subnet 10.99.0.0 netmask 255.255.255.0 {
+  option routers 10.99.0.1;
+  pool { failover peer "${RELATIONSHIP}"; range ${RANGE.start} ${RANGE.end}; }
+}
+`;
+}
+
+function ourConfig(role: Role): string {
+  const s = NODES[role];
+  return `server:
+  name: ours-${role}
+  serverId: ${s.self}
+  listen: { address: 0.0.0.0, port: 67, interfaces: [eth0] }
+  admin: { address: 127.0.0.1, port: 8067 }
+  store: { type: memory }
+scopes:
+  - name: lab
+    subnet: 10.99.0.0/24
+    ranges: [{ start: ${RANGE.start}, end: ${RANGE.end} }]
+    leaseSeconds: 120
+    options: { routers: [10.99.0.1] }
+failover:
+  relationship: ${RELATIONSHIP}
+  role: ${role}
+  address: ${s.self}
+  port: 647
+  partner: { address: ${s.partner}, port: 647 }
+  partnerDialect: isc
+  mode: load-balance
+  splitPercent: 50
+  mcltSeconds: ${MCLT}
+  maxResponseDelaySeconds: 6
+  startupSeconds: 2
+`;
+}
+
+interface LeaseJson { ip: string; state: string; hwAddress?: string; expiresAt: string }
+
+/** Active leases in a dhcpd.leases file, last record per address wins (the file is a journal). */
+function iscActiveLeases(text: string): Map<string, string> {
+  const last = new Map<string, { state: string; mac: string }>();
+  for (const m of text.matchAll(/lease (\d+\.\d+\.\d+\.\d+) \{([^}]*)\}/g)) {
+    const body = m[2] ?? '';
+    last.set(m[1]!, { state: /binding state (\w+);/.exec(body)?.[1] ?? '', mac: /hardware ethernet ([0-9a-f:]+);/.exec(body)?.[1] ?? '' });
+  }
+  return new Map([...last].filter(([, v]) => v.state === 'active').map(([ip, v]) => [ip, v.mac]));
+}
+
+for (const iscRole of ['primary', 'secondary'] as const) {
+  const ourRole: Role = iscRole === 'primary' ? 'secondary' : 'primary';
+  const isc = NODES[iscRole];
+  const ours = NODES[ourRole];
+
+  describe(`ISC dhcpd as ${iscRole}, ours as ${ourRole}`, { skip, timeout: 240_000 }, () => {
+    let lab: Lab;
+    let dhcpd: TrackedProcess | undefined;
+    const held = new Map<string, { ip: string; serverId: string }>();
+    const iscLog = () => join(lab.dir, 'dhcpd.log');
+    const iscLeases = () => join(lab.dir, 'dhcpd.leases');
+
+    const ourStatus = async () => {
+      try { return JSON.parse((await lab.httpGet(ours.node, 'http://127.0.0.1:8067/status')).body) as { failover: { state: string; partner: { state: string | null } } }; } catch { return undefined; }
+    };
+    const ourLeases = async (): Promise<LeaseJson[]> =>
+      (JSON.parse((await lab.httpGet(ours.node, 'http://127.0.0.1:8067/leases')).body) as { leases: LeaseJson[] }).leases;
+    const iscMoves = () => [...readFileSync(iscLog(), 'utf8').matchAll(/I move from ([\w-]+) to ([\w-]+)/g)].map((m) => m[2]);
+    const waitNormal = (what: string, timeoutMs: number) => waitFor(what, async () => {
+      const st = await ourStatus();
+      return st?.failover.state === 'normal' && st.failover.partner.state === 'normal' && iscMoves().at(-1) === 'normal';
+    }, { timeoutMs, intervalMs: 500 });
+
+    const startOurs = () => lab.spawn(ours.node, BIN, ['server', '--config', join(lab.dir, 'ours.yaml')], { logFile: join(lab.dir, 'ours.log') });
+    const startIsc = () => {
+      dhcpd = lab.spawn(isc.node, 'dhcpd', ['-4', '-f', '-d', '--no-pid', '-cf', join(lab.dir, 'dhcpd.conf'), '-lf', iscLeases(), 'eth0'], { logFile: iscLog() });
+    };
+
+    async function obtain(client: string): Promise<{ ip: string; serverId: string }> {
+      const previous = held.get(client)?.ip;
+      const res = await lab.udhcpcOnce(client, { timeoutS: 20, ...(previous ? { requestIp: previous } : {}) });
+      assert.ok(res.ok && res.ip && res.serverId, `${client} got no lease: ${res.output.slice(-400)}`);
+      const got = { ip: res.ip, serverId: res.serverId };
+      held.set(client, got);
+      return got;
+    }
+
+    function assertNoDuplicates(when: string): void {
+      const owners = new Map<string, string>();
+      for (const [client, h] of held) {
+        assert.ok(!owners.has(h.ip), `${when}: ${h.ip} held by ${owners.get(h.ip)} and ${client}`);
+        owners.set(h.ip, client);
+      }
+    }
+
+    before(async () => {
+      lab = await createLab({ prefix: `t${process.pid % 1000}${iscRole[0]}i`, servers: 2, clients: CLIENTS });
+      writeFileSync(join(lab.dir, 'dhcpd.conf'), iscConfig(iscRole));
+      writeFileSync(iscLeases(), '');
+      writeFileSync(join(lab.dir, 'ours.yaml'), ourConfig(ourRole));
+      startOurs();
+      startIsc();
+      await waitNormal('both NORMAL', 90_000);
+    });
+
+    after(async () => { await lab?.destroy(); });
+
+    it('reaches NORMAL, and the secondary holds BACKUP addresses from pool balancing', async () => {
+      if (ourRole === 'secondary') {
+        await waitFor('ISC primary sends BACKUP addresses', async () => (await ourLeases()).some((l) => l.state === 'backup'), { timeoutMs: 30_000, intervalMs: 500 });
+      } else {
+        await waitFor('ISC secondary acked BACKUP addresses', async () => /backup/.test(readFileSync(iscLeases(), 'utf8')), { timeoutMs: 30_000, intervalMs: 500 });
+      }
+    });
+
+    it('both servers hand out leases, and each lease reaches the other server', async () => {
+      for (let i = 1; i <= CLIENTS; i++) await obtain(`cli${i}`);
+      assertNoDuplicates('normal');
+      const servers = new Set([...held.values()].map((h) => h.serverId));
+      assert.deepEqual([...servers].sort(), [isc.self, ours.self].sort(), `both servers answered (${JSON.stringify([...held])})`);
+      const expected = [...held.values()].map((h) => h.ip).sort();
+      await waitFor('our store holds every lease', async () => {
+        const active = (await ourLeases()).filter((l) => l.state === 'active').map((l) => l.ip);
+        return expected.every((ip) => active.includes(ip));
+      }, { timeoutMs: 15_000, intervalMs: 500 });
+      await waitFor('ISC lease file holds every lease', async () => {
+        const active = iscActiveLeases(readFileSync(iscLeases(), 'utf8'));
+        return expected.every((ip) => active.has(ip));
+      }, { timeoutMs: 15_000, intervalMs: 500 });
+      // Same client on both sides for every address either side holds active.
+      const theirs = iscActiveLeases(readFileSync(iscLeases(), 'utf8'));
+      for (const l of (await ourLeases()).filter((x) => x.state === 'active')) {
+        const mac = theirs.get(l.ip);
+        if (mac !== undefined) assert.equal(l.hwAddress?.toLowerCase(), mac, `${l.ip}: ours says ${l.hwAddress}, ISC says ${mac}`);
+      }
+      // The secondary handed out only addresses it owned: every lease it granted was BACKUP before.
+      const secondaryIp = NODES.secondary.self;
+      const bySecondary = [...held.values()].filter((h) => h.serverId === secondaryIp).map((h) => h.ip);
+      assert.ok(bySecondary.length > 0, 'the secondary served some clients');
+      const journal = readFileSync(iscLeases(), 'utf8');
+      for (const ip of bySecondary) {
+        const records = [...journal.matchAll(/lease (\d+\.\d+\.\d+\.\d+) \{([^}]*)\}/g)].filter((m) => m[1] === ip).map((m) => /binding state (\w+);/.exec(m[2] ?? '')?.[1]);
+        const firstActive = records.indexOf('active');
+        assert.ok(records.slice(0, firstActive).includes('backup'), `${ip} was BACKUP before the secondary leased it (ISC journal: ${records.join(' → ')})`);
+      }
+    });
+
+    it('ISC killed: clients keep their addresses from us; ISC restarted: back to NORMAL', async () => {
+      dhcpd?.signal('SIGKILL');
+      await waitFor('we notice', async () => (await ourStatus())?.failover.state === 'communications-interrupted', { timeoutMs: 30_000, intervalMs: 500 });
+      for (let i = 1; i <= CLIENTS; i++) {
+        const before = held.get(`cli${i}`)!.ip;
+        const got = await obtain(`cli${i}`);
+        assert.equal(got.ip, before, `cli${i} keeps its address while ISC is down`);
+        assert.equal(got.serverId, ours.self);
+      }
+      startIsc();
+      await waitNormal('NORMAL again after ISC restart', 120_000);
+      assertNoDuplicates('recovered');
+    });
+
+    it('ours killed and restarted with an empty store (a migrated server joining): RECOVER, then NORMAL holding every lease', async () => {
+      await lab.kill(ours.node);
+      startOurs();
+      await waitNormal('NORMAL after our restart', 150_000);
+      const expected = [...held.values()].map((h) => h.ip).sort();
+      await waitFor('our store relearnt every lease', async () => {
+        const active = (await ourLeases()).filter((l) => l.state === 'active').map((l) => l.ip);
+        return expected.every((ip) => active.includes(ip));
+      }, { timeoutMs: 15_000, intervalMs: 500 });
+      for (let i = 1; i <= CLIENTS; i++) assert.equal((await obtain(`cli${i}`)).ip, expected.find((ip) => ip === held.get(`cli${i}`)!.ip));
+      assertNoDuplicates('after our restart');
+    });
+  });
+}
