@@ -33,8 +33,22 @@ function restartOnlyChanges(running: Config, next: Config): string[] {
   if (a.listen.address !== b.listen.address || a.listen.port !== b.listen.port) changed.push('server.listen');
   if (a.admin.address !== b.admin.address || a.admin.port !== b.admin.port) changed.push('server.admin');
   if (JSON.stringify(a.store) !== JSON.stringify(b.store)) changed.push('server.store');
-  if (JSON.stringify(running.failover) !== JSON.stringify(next.failover)) changed.push('failover');
+  // Adding or removing the failover section changes what the server is; changes inside it are the peer's (reconfigure.ts).
+  if ((running.failover === undefined) !== (next.failover === undefined)) changed.push('failover');
   return changed;
+}
+
+/** A Secret being rotated can be briefly unreadable: the running failover settings then stay. */
+function readSecretSafely(fo: NonNullable<Config['failover']>): { ok: true; value: Buffer | undefined } | { ok: false } {
+  try { return { ok: true, value: readSecret(fo) }; } catch (err) {
+    log.error('config.failover.secret_unreadable', { file: fo.sharedSecretFile, err });
+    return { ok: false };
+  }
+}
+
+function readSecret(fo: NonNullable<Config['failover']>): Buffer | undefined {
+  return fo.sharedSecret !== undefined ? Buffer.from(fo.sharedSecret, 'utf8')
+    : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
 }
 
 function collectLeaseGauges(engine: DhcpEngine, metrics: ServerMetrics): void {
@@ -76,8 +90,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
 
   if (config.failover !== undefined) {
     const fo = config.failover;
-    const secret = fo.sharedSecret !== undefined ? Buffer.from(fo.sharedSecret, 'utf8')
-      : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
+    const secret = readSecret(fo);
     const foMetrics = createFailoverMetrics(metrics.registry, () => peer?.collectMetrics());
     peer = new FailoverPeer({ config: fo, serverName: config.server.name, engine, store: leaseStore, clock: systemClock, metrics: foMetrics, secret });
     await peer.start();
@@ -105,19 +118,35 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     engine.sweepExpired().catch((err: unknown) => { metrics.storeErrors.inc({ operation: 'sweep' }); log.warn('leases.sweep.failed', { err }); });
   }, SWEEP_INTERVAL_MS);
 
+  /** Applies a validated new config: scopes and options at once, the failover section through the peer. */
+  let reloading: Promise<void> = Promise.resolve();
+  const applyReload = async (next: Config): Promise<void> => {
+    const restart = restartOnlyChanges(config, next);
+    if (peer !== undefined && next.failover !== undefined) {
+      const secret = readSecretSafely(next.failover);
+      if (secret.ok) restart.push(...(await peer.reconfigure(next.failover, secret.value)).restartRequired);
+      else restart.push('failover.sharedSecretFile (unreadable: the running failover settings stay)');
+    }
+    pendingRestart = restart;
+    if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
+    config = next;
+    engine.applyConfig(next);
+    if (!options.logLevel) setLogLevel(next.server.logLevel); // --log-level wins over the file
+    metrics.configInfo.reset();
+    hash = configHash(next);
+    metrics.configInfo.set({ hash }, 1);
+    metrics.configReloads.inc({ result: 'applied' });
+    log.info('config.reloaded', { hash, scopes: next.scopes.length });
+  };
+
   const watcher = options.configPath
     ? watchConfig(options.configPath, {
       onChange(next) {
-        pendingRestart = restartOnlyChanges(config, next);
-        if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
-        config = next;
-        engine.applyConfig(next);
-        if (!options.logLevel) setLogLevel(next.server.logLevel); // --log-level wins over the file
-        metrics.configInfo.reset();
-        hash = configHash(next);
-        metrics.configInfo.set({ hash }, 1);
-        metrics.configReloads.inc({ result: 'applied' });
-        log.info('config.reloaded', { hash, scopes: next.scopes.length });
+        // Reloads run one at a time: the peer's reconfigure is asynchronous.
+        reloading = reloading.then(() => applyReload(next)).catch((err: unknown) => {
+          metrics.configReloads.inc({ result: 'failed' });
+          log.error('config.reload_failed', { err });
+        });
       },
       onInvalid(err) {
         metrics.configReloads.inc({ result: 'rejected' });

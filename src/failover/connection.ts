@@ -271,7 +271,8 @@ export class Link {
 
 /** Listener + dialer for one relationship. */
 export class FailoverTransport {
-  readonly settings: LinkSettings;
+  /** Replaced by relink(); links read it when they send or check a message. */
+  settings: LinkSettings;
   readonly clock: Clock;
   readonly events: TransportEvents;
   private server: net.Server | undefined;
@@ -310,6 +311,17 @@ export class FailoverTransport {
     this.dialTimer?.cancel();
     for (const l of [...this.links]) l.close('shutting down', { rejectReason: ConnectReject.UNKNOWN });
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * New link settings (secret, MCLT, HBA, timers; never the addresses or ports we listen on): every
+   * link is closed with a DISCONNECT and re-established under them, so the partner sees the new CONNECT.
+   */
+  relink(settings: LinkSettings): void {
+    this.settings = settings;
+    this.backoff = settings.backoffMs?.min ?? 1000;
+    for (const l of [...this.links]) l.close('configuration changed', { rejectReason: ConnectReject.UNKNOWN });
+    this.scheduleDial(0);
   }
 
   private accept(socket: net.Socket): void {

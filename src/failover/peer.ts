@@ -15,14 +15,15 @@ import type { FailoverMetrics } from '../metrics/registry.ts';
 import { formatIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { checkUpdate, type LocalBinding } from './binding-rules.ts';
 import type { FailoverConfig } from './config.ts';
-import { FailoverTransport, type Link, type PartnerParams } from './connection.ts';
+import { FailoverTransport, type Link, type LinkSettings, type PartnerParams } from './connection.ts';
 import {
   BINDING_STATUS_CODES, bindingStatusOfCode, bytes, MessageType, Opt, opt, optText, optU32, optU8, SERVER_STATE_CODES,
   serverStateOfCode, text, u32, u8, type FoMessage, type FoOption,
 } from './link-codec.ts';
-import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
+import { bucketCount, bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
 import { planBackupTransfers } from './pool-balance.ts';
+import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
 import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
 import {
   boot, ownReport, PARTNER_STATES, SERVER_STATES, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
@@ -73,6 +74,8 @@ export interface FailoverStatus {
   readonly connection: { readonly up: boolean; readonly linkEstablished: boolean; readonly remote: string | null; readonly clockSkewSeconds: number | null };
   readonly updates: { readonly unacked: number; readonly queued: number };
   readonly mcltSeconds: number;
+  /** The hash-bucket split in force (ours as primary, the primary's from CONNECT as secondary): RFC 3074 buckets of 256. */
+  readonly loadBalance: { readonly primaryBuckets: number; readonly primaryPercent: number };
   readonly service: ReturnType<typeof serviceOf>;
 }
 
@@ -84,10 +87,12 @@ export function polarityOf(c: Pick<FailoverConfig, 'partnerDialect'>): HbaPolari
 interface StoredRecord extends PersistedState { readonly mcltSeconds?: number }
 
 export class FailoverPeer {
-  readonly config: FailoverConfig;
   readonly queue: UpdateQueue;
-  readonly policy: FailoverPolicy;
+  /** Rebuilt when the config changes (the engine reads it through deferredPolicy). */
+  policy: FailoverPolicy;
   private readonly opts: PeerOptions;
+  private cfg: FailoverConfig;
+  private secret: Buffer | undefined;
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
@@ -104,12 +109,22 @@ export class FailoverPeer {
 
   constructor(opts: PeerOptions) {
     this.opts = opts;
-    this.config = opts.config;
+    this.cfg = opts.config;
+    this.secret = opts.secret;
     this.labels = { relationship: opts.config.relationship, server: opts.serverName };
     this.queue = new UpdateQueue({ window: 0 });
     this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
-    this.policy = createFailoverPolicy({
-      config: opts.config, polarity: polarityOf(opts.config), ownership: this.poolOwnership,
+    this.policy = this.buildPolicy();
+  }
+
+  get config(): FailoverConfig { return this.cfg; }
+  get snapshot(): Snapshot { return this.snap; }
+
+  private buildPolicy(): FailoverPolicy {
+    return createFailoverPolicy({
+      config: this.cfg, polarity: polarityOf(this.cfg), ownership: this.poolOwnership,
+      // Partner-down evidence gathered so far survives a config change.
+      ...(this.policy !== undefined ? { initialGuard: this.policy.guard() } : {}),
       view: () => ({
         state: this.snap.state, stos: this.snap.stos, service: serviceOf(this.snap), mcltMs: this.snap.config.mcltMs,
         hba: this.hba, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
@@ -117,7 +132,55 @@ export class FailoverPeer {
     });
   }
 
-  get snapshot(): Snapshot { return this.snap; }
+  private machineConfig(record: StoredRecord | undefined): MachineConfig {
+    return {
+      role: this.cfg.role, dialect: dialectOf(this.cfg),
+      // The secondary keeps the MCLT it learned from the primary (invariant 11).
+      mcltMs: (this.cfg.role === 'secondary' && record?.mcltSeconds ? record.mcltSeconds : this.cfg.mcltSeconds) * 1000,
+      startupMs: this.cfg.startupSeconds * 1000,
+      autoPartnerDown: {
+        enabled: this.cfg.stateSwitchoverSeconds !== undefined,
+        intervalMs: (this.cfg.stateSwitchoverSeconds ?? 0) * 1000, recheckMs: SWITCHOVER_RECHECK_MS,
+      },
+    };
+  }
+
+  private linkSettings(): LinkSettings {
+    return {
+      relationship: this.cfg.relationship, role: this.cfg.role,
+      localAddress: this.cfg.address, localPort: this.cfg.port,
+      partnerAddress: this.cfg.partner.address, partnerPort: this.cfg.partner.port,
+      secret: this.secret, maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
+      mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
+    };
+  }
+
+  /**
+   * Applies a changed `failover` section without a restart (reconfigure.ts): identity changes are
+   * refused as a whole; link changes re-establish the link; the rest applies in place.
+   */
+  async reconfigure(next: FailoverConfig, nextSecret: Buffer | undefined): Promise<ReconfigurePlan> {
+    const plan = planReconfigure(this.cfg, this.secret, next, nextSecret);
+    if (plan.restartRequired.length > 0 || plan.changed.length === 0) return plan;
+    await this.enqueueWork(() => {
+      const switchoverWas = this.cfg.stateSwitchoverSeconds;
+      this.cfg = next;
+      this.secret = nextSecret;
+      // The secondary keeps the primary's HBA from CONNECT; the primary's own follows the split.
+      if (next.role === 'primary' || this.params?.hba === undefined) this.hba = bucketMapForPercent(next.splitPercent, polarityOf(next));
+      this.policy = this.buildPolicy();
+      const machine = this.machineConfig(undefined);
+      const mcltMs = next.role === 'secondary' ? this.snap.config.mcltMs : machine.mcltMs;
+      this.snap = { ...this.snap, config: { ...machine, mcltMs } };
+      if (switchoverWas === undefined && next.stateSwitchoverSeconds !== undefined && this.snap.state === 'communications-interrupted') {
+        const elapsed = this.opts.clock.now() - this.snap.stos;
+        this.runEffect({ kind: 'start-timer', timer: 'switchover', ms: Math.max(1, next.stateSwitchoverSeconds * 1000 - elapsed) });
+      }
+      if (plan.relink) this.transport?.relink(this.linkSettings());
+      log.info('failover.config.applied', { relationship: next.relationship, changed: plan.changed, relink: plan.relink });
+    });
+    return plan;
+  }
 
   /** Our own pairs split free addresses by address; an ISC partner expects FREE/BACKUP pools (draft §7). */
   private get poolOwnership(): 'address-split' | 'binding-state' { return this.config.partnerDialect === 'isc' ? 'binding-state' : 'address-split'; }
@@ -130,28 +193,12 @@ export class FailoverPeer {
     if (raw !== undefined) {
       try { record = JSON.parse(raw) as StoredRecord; } catch { log.error('failover.state.record_unreadable', { raw: raw.slice(0, 200) }); }
     }
-    const machine: MachineConfig = {
-      role: this.config.role, dialect: dialectOf(this.config),
-      // The secondary keeps the MCLT it learned from the primary (invariant 11).
-      mcltMs: (this.config.role === 'secondary' && record?.mcltSeconds ? record.mcltSeconds : this.config.mcltSeconds) * 1000,
-      startupMs: this.config.startupSeconds * 1000,
-      autoPartnerDown: {
-        enabled: this.config.stateSwitchoverSeconds !== undefined,
-        intervalMs: (this.config.stateSwitchoverSeconds ?? 0) * 1000, recheckMs: SWITCHOVER_RECHECK_MS,
-      },
-    };
-    const booted = boot(record, machine, now);
+    const booted = boot(record, this.machineConfig(record), now);
     await this.runStep(booted.next, booted.effects, undefined);
     // Updates that were never acked before the restart go out again (digest §1.10).
     for (const lease of this.opts.engine.leases.values()) if (lease.pendingAck === true) this.queue.enqueue(lease);
     this.refreshOperation();
-    this.transport = new FailoverTransport({
-      relationship: this.config.relationship, role: this.config.role,
-      localAddress: this.config.address, localPort: this.config.port,
-      partnerAddress: this.config.partner.address, partnerPort: this.config.partner.port,
-      secret: this.opts.secret, maxUnacked: this.config.maxUnackedUpdates, receiveTimerSeconds: this.config.maxResponseDelaySeconds,
-      mcltSeconds: this.config.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
-    }, this.opts.clock, {
+    this.transport = new FailoverTransport(this.linkSettings(), this.opts.clock, {
       established: (link, params) => this.enqueueWork(() => this.onEstablished(link, params)),
       message: (link, m) => this.enqueueWork(() => this.onMessage(link, m)),
       closed: (link, reason, wasCurrent) => this.enqueueWork(() => this.onClosed(link, reason, wasCurrent)),
@@ -595,6 +642,10 @@ export class FailoverPeer {
       },
       updates: { unacked: this.queue.inflightCount, queued: this.queue.pendingCount },
       mcltSeconds: Math.round(this.snap.config.mcltMs / 1000),
+      loadBalance: (() => {
+        const primaryBuckets = bucketCount(this.hba, { role: 'primary', polarity: polarityOf(this.config) });
+        return { primaryBuckets, primaryPercent: Math.round((primaryBuckets / 256) * 100) };
+      })(),
       service: serviceOf(this.snap),
     };
   }

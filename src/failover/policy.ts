@@ -66,13 +66,15 @@ export function createFailoverPolicy(opts: {
   config: Pick<FailoverConfig, 'role' | 'mode' | 'splitPercent' | 'reservePercent' | 'loadBalanceMaxSeconds'>;
   polarity: HbaPolarity;
   ownership: PoolOwnership;
+  /** Evidence carried over from the policy this one replaces (config reload). */
+  initialGuard?: GuardState;
   view: () => PolicyView;
 }): FailoverPolicy {
   const { config, polarity } = opts;
   const role = config.role;
   const secondaryShare = secondaryShareOf(config);
   const pets = new Map<Ipv4, number>();
-  let guard = emptyGuard();
+  let guard = opts.initialGuard ?? emptyGuard();
 
   const isRenewal = (type: number, msg: DhcpMessage): boolean => type === DHCPREQUEST && msg.ciaddr !== 0;
   const keyOf = (msg: DhcpMessage): Uint8Array => requestKeyOf({ clientId: msg.options.get(OPT_CLIENT_ID), chaddr: msg.chaddr.subarray(0, Math.min(msg.hlen, 16)) });

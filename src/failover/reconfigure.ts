@@ -1,0 +1,42 @@
+// What a changed `failover` config section means for a running peer. Pure: compares two configs.
+// Three kinds of change (DESIGN.md "Runtime", config reload):
+//   - identity (relationship, role, addresses, ports, dialect): another relationship; needs a restart,
+//     and nothing of the new section is applied (never half-applied);
+//   - link (shared secret, MCLT, max-unacked, max-response-delay, and the HBA the primary sends):
+//     applied, then the link is re-established so the partner sees them in a new CONNECT;
+//   - local (split and reserve on the secondary's side, load-balance max seconds, switchover interval,
+//     startup time): applied in place.
+import type { FailoverConfig } from './config.ts';
+
+export interface ReconfigurePlan {
+  /** Field paths that changed, e.g. `failover.splitPercent`. */
+  readonly changed: readonly string[];
+  /** Changed identity fields: the new section is not applied until a restart. */
+  readonly restartRequired: readonly string[];
+  /** Re-establish the link after applying (the partner must see a new CONNECT). */
+  readonly relink: boolean;
+}
+
+type Field = keyof FailoverConfig;
+const IDENTITY: readonly Field[] = ['relationship', 'role', 'address', 'port', 'partner', 'partnerDialect'];
+const LINK: readonly Field[] = ['mcltSeconds', 'maxUnackedUpdates', 'maxResponseDelaySeconds'];
+/** The primary sends the HBA in CONNECT; the secondary uses the primary's. */
+const PRIMARY_LINK: readonly Field[] = ['mode', 'splitPercent'];
+const LOCAL: readonly Field[] = ['mode', 'splitPercent', 'reservePercent', 'loadBalanceMaxSeconds', 'stateSwitchoverSeconds', 'startupSeconds'];
+/** Where the secret comes from does not matter, only its bytes. */
+const SECRET_SOURCES: readonly Field[] = ['sharedSecret', 'sharedSecretFile'];
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export function planReconfigure(
+  running: FailoverConfig, runningSecret: Buffer | undefined, next: FailoverConfig, nextSecret: Buffer | undefined,
+): ReconfigurePlan {
+  const differs = (f: Field): boolean => !same(running[f], next[f]);
+  const path = (f: string): string => `failover.${f}`;
+  const restartRequired = IDENTITY.filter(differs).map(path);
+  const secretChanged = !(runningSecret === undefined ? nextSecret === undefined : nextSecret !== undefined && runningSecret.equals(nextSecret));
+  const changed = [...new Set([...IDENTITY, ...LINK, ...LOCAL, ...SECRET_SOURCES].filter(differs).map(path))];
+  if (secretChanged && !changed.includes(path('sharedSecret'))) changed.push(path('sharedSecret'));
+  const relink = secretChanged || LINK.some(differs) || (next.role === 'primary' && PRIMARY_LINK.some(differs));
+  return { changed, restartRequired, relink };
+}

@@ -1,0 +1,161 @@
+// Failover settings change without a restart: two real server processes on loopback (127.0.0.2
+// primary, 127.0.0.3 secondary) whose config files are rewritten while they run. A new split and
+// MCLT on the primary reach the secondary through a new CONNECT; a rotated shared secret takes the
+// pair through COMMUNICATIONS-INTERRUPTED (one side rotated) back to NORMAL (both rotated); a
+// changed partner address is reported as needing a restart and not half-applied; the process IDs
+// never change. Every wait is bounded; every process is stopped by PID in after().
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+
+const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
+const BASE = 31_000 + (process.pid % 2000) * 4;
+const DHCP_PORT = BASE, FO_PORT = BASE + 1, ADMIN_PORT = BASE + 2;
+const HOSTS = { primary: '127.0.0.2', secondary: '127.0.0.3' } as const;
+type Role = keyof typeof HOSTS;
+
+const dir = mkdtempSync(join(tmpdir(), 'fo-reload-'));
+const procs = new Map<Role, ChildProcess>();
+
+interface Settings { secret: string; splitPercent: number; mcltSeconds: number; partnerPort: number; rangeEnd: string }
+const initial: Settings = { secret: 'first-secret', splitPercent: 50, mcltSeconds: 60, partnerPort: FO_PORT, rangeEnd: '127.0.9.149' };
+const settings: Record<Role, Settings> = { primary: { ...initial }, secondary: { ...initial } };
+
+function configText(role: Role, s: Settings): string {
+  const partner: Role = role === 'primary' ? 'secondary' : 'primary';
+  return `server:
+  name: rl-${role}
+  listen: { address: ${HOSTS[role]}, port: ${DHCP_PORT}, interfaces: [] }
+  admin: { address: ${HOSTS[role]}, port: ${ADMIN_PORT} }
+  store: { type: memory }
+scopes:
+  - name: relayed
+    subnet: 127.0.9.0/24
+    ranges: [{ start: 127.0.9.100, end: ${s.rangeEnd} }]
+    leaseSeconds: 600
+failover:
+  relationship: reload-pair
+  role: ${role}
+  address: ${HOSTS[role]}
+  port: ${FO_PORT}
+  partner: { address: ${HOSTS[partner]}, port: ${s.partnerPort} }
+  mode: load-balance
+  splitPercent: ${s.splitPercent}
+  mcltSeconds: ${s.mcltSeconds}
+  maxResponseDelaySeconds: 3
+  startupSeconds: 1
+  sharedSecret: ${s.secret}
+`;
+}
+
+const configPath = (role: Role) => join(dir, `${role}.yaml`);
+/** Atomic replace, as an editor or kubelet would. */
+function writeConfig(role: Role, change: Partial<Settings> = {}): void {
+  settings[role] = { ...settings[role], ...change };
+  const tmp = `${configPath(role)}.tmp`;
+  writeFileSync(tmp, configText(role, settings[role]));
+  renameSync(tmp, configPath(role));
+}
+
+function start(role: Role): void {
+  writeConfig(role);
+  const log = openSync(join(dir, `${role}.log`), 'a');
+  const child = spawn(BIN, ['server', '--config', configPath(role)], { stdio: ['ignore', log, log] });
+  procs.set(role, child);
+}
+
+interface Status {
+  restartRequiredFor: string[];
+  scopes: { scope: string; poolSize: number }[];
+  failover: { state: string; mcltSeconds: number; loadBalance: { primaryPercent: number }; connection: { up: boolean } };
+}
+async function status(role: Role): Promise<Status | undefined> {
+  try {
+    const res = await fetch(`http://${HOSTS[role]}:${ADMIN_PORT}/status`, { signal: AbortSignal.timeout(1000) });
+    return res.ok ? (await res.json()) as Status : undefined;
+  } catch { return undefined; }
+}
+async function metric(role: Role, re: RegExp): Promise<number> {
+  try {
+    const text = await (await fetch(`http://${HOSTS[role]}:${ADMIN_PORT}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+    return Number(re.exec(text)?.[1] ?? 0);
+  } catch { return 0; }
+}
+async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (let n = 0; n < 1000 && Date.now() < end; n++) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; logs in ${dir}`);
+}
+const bothNormal = async () => (await status('primary'))?.failover.state === 'normal' && (await status('secondary'))?.failover.state === 'normal';
+const AUTH_FAILURES = /dhcp_failover_auth_failures_total\{relationship="reload-pair"\} (\d+)/;
+
+describe('failover config reload without restart (two processes on loopback)', { timeout: 120_000 }, () => {
+  const pids: Partial<Record<Role, number | undefined>> = {};
+
+  after(async () => {
+    for (const child of procs.values()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    if (!process.env.KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the pair reaches NORMAL with the first settings', async () => {
+    start('primary');
+    start('secondary');
+    await until('both NORMAL', bothNormal, 20_000);
+    pids.primary = procs.get('primary')!.pid;
+    pids.secondary = procs.get('secondary')!.pid;
+    const s = await status('secondary');
+    assert.equal(s?.failover.mcltSeconds, 60);
+    assert.equal(s?.failover.loadBalance.primaryPercent, 50);
+  });
+
+  it('a new split and MCLT on the primary reach the secondary through a new CONNECT', async () => {
+    writeConfig('primary', { splitPercent: 80, mcltSeconds: 90 });
+    await until('the secondary runs the new split and MCLT', async () => {
+      const s = await status('secondary');
+      return s?.failover.loadBalance.primaryPercent === 80 && s.failover.mcltSeconds === 90;
+    }, 20_000);
+    await until('both NORMAL again', bothNormal, 20_000);
+    assert.equal((await status('primary'))?.failover.loadBalance.primaryPercent, 80);
+    assert.deepEqual((await status('primary'))?.restartRequiredFor, []);
+  });
+
+  it('a rotated secret: one side rotated → refused and counted, COMM-INT; both rotated → NORMAL', async () => {
+    const failuresBefore = await metric('primary', AUTH_FAILURES) + await metric('secondary', AUTH_FAILURES);
+    writeConfig('secondary', { secret: 'second-secret' });
+    await until('the primary loses the partner', async () => (await status('primary'))?.failover.state === 'communications-interrupted', 20_000);
+    await until('auth failures counted', async () => (await metric('primary', AUTH_FAILURES)) + (await metric('secondary', AUTH_FAILURES)) > failuresBefore, 20_000);
+    assert.notEqual((await status('secondary'))?.failover.state, 'normal');
+    writeConfig('primary', { secret: 'second-secret' });
+    await until('both NORMAL with the new secret', bothNormal, 30_000);
+  });
+
+  it('a scope change applies at once; a new partner address is reported as needing a restart and not applied', async () => {
+    writeConfig('primary', { rangeEnd: '127.0.9.199' });
+    await until('the primary serves the larger pool', async () => (await status('primary'))?.scopes.find((x) => x.scope === 'relayed')?.poolSize === 100, 10_000);
+    writeConfig('secondary', { partnerPort: FO_PORT + 100 });
+    await until('the secondary reports the restart it needs', async () => ((await status('secondary'))?.restartRequiredFor ?? []).includes('failover.partner'), 10_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.ok(await bothNormal(), 'the pair stays NORMAL: the partner address was not half-applied');
+    assert.match(readFileSync(join(dir, 'secondary.log'), 'utf8'), /config\.restart_required/);
+  });
+
+  it('no process was restarted', () => {
+    for (const role of ['primary', 'secondary'] as const) {
+      const child = procs.get(role)!;
+      assert.equal(child.pid, pids[role]);
+      assert.equal(child.exitCode, null, `${role} is still running`);
+    }
+  });
+});
