@@ -208,7 +208,18 @@ export class FailoverPeer {
     this.updateGauges();
   }
 
+  /**
+   * Clean stop (SIGTERM, e.g. a pod restart): announce PAUSED first (D12 §4.2 "going down for a short
+   * while"), so the partner moves to COMMUNICATIONS-INTERRUPTED at once instead of waiting out
+   * max-response-delay, and our restart resumes the pre-PAUSED state. The STATE goes out before the
+   * DISCONNECT that closing the link sends.
+   */
   async stop(): Promise<void> {
+    if (!this.stopped && this.commsOk && this.link?.state === 'established') {
+      let t: { cancel(): void } | undefined;
+      await Promise.race([this.dispatch({ kind: 'admin-pause' }), new Promise<void>((r) => { t = this.opts.clock.setTimer(1000, r); })]);
+      t?.cancel();
+    }
     this.stopped = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();

@@ -170,6 +170,16 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     assert.ok(((leases?.leases as { hwAddress?: string }[]) ?? []).some((l) => l.hwAddress === 'ff:ff:ff:ff:ff:ff'));
   });
 
+  it('a clean stop (SIGTERM) announces PAUSED to the partner; restarted → NORMAL', async () => {
+    await stopServer(secondary, 'SIGTERM');
+    await until('primary COMM-INT', async () => (await stateOf(PRIMARY)) === 'communications-interrupted', 10_000);
+    const primaryLog = readFileSync(join(dir, 'primary.log'), 'utf8');
+    assert.match(primaryLog, /"to":"communications-interrupted","partner":"paused"/, 'the primary heard STATE(PAUSED) before the link closed');
+    assert.match(readFileSync(join(dir, 'secondary.log'), 'utf8'), /"to":"paused"/);
+    secondary = startServer('secondary');
+    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 30_000);
+  });
+
   it('a secondary with the wrong shared secret is refused and counted, and never reaches NORMAL', async () => {
     await stopServer(secondary, 'SIGKILL');
     await until('primary COMM-INT', async () => (await stateOf(PRIMARY)) === 'communications-interrupted', 10_000);
