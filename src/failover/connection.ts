@@ -71,6 +71,8 @@ export class Link {
   private readonly transport: FailoverTransport;
   private xid = 0;
   private lastPeerXid = -1;
+  /** Our clock minus the partner's (as at the handshake), from the latest message's header time (D12 §11.1; MS checks every message). */
+  skewSeconds: number | undefined;
   private receiveTimer: { cancel(): void } | undefined;
   private sendTimer: { cancel(): void } | undefined;
   private partnerReceiveTimerSeconds = 0;
@@ -177,6 +179,15 @@ export class Link {
     }
     if (this.state === 'handshake') { this.handshake(m); return; }
     this.armReceive(settings.receiveTimerSeconds * 1000, 'no traffic within max-response-delay');
+    // Clocks can drift apart after the handshake: the link is refused the moment they differ too much.
+    const skew = this.skewOf(m);
+    this.skewSeconds = skew;
+    if (Math.abs(skew) > MAX_SKEW_SECONDS) {
+      const why = `clock skew ${skew} s exceeds ${MAX_SKEW_SECONDS} s; synchronise clocks (NTP)`;
+      this.transport.events.problem('skew', { link: this.id, reason: ConnectReject.TIME_MISMATCH, why, skewSeconds: skew });
+      this.close(why, { rejectReason: ConnectReject.TIME_MISMATCH });
+      return;
+    }
     if (m.type === MessageType.CONTACT) return;
     if (m.type === MessageType.DISCONNECT) {
       this.close(`partner disconnected: reason ${optU8(m, Opt.REJECT_REASON) ?? '?'} ${optText(m, Opt.MESSAGE) ?? ''}`.trim(), { send: false });

@@ -127,7 +127,7 @@ export class FailoverPeer {
       ...(this.policy !== undefined ? { initialGuard: this.policy.guard() } : {}),
       view: () => ({
         state: this.snap.state, stos: this.snap.stos, service: serviceOf(this.snap), mcltMs: this.snap.config.mcltMs,
-        hba: this.hba, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
+        hba: this.hba, skewMs: Math.abs(this.skewSeconds() ?? 0) * 1000,
       }),
     });
   }
@@ -593,7 +593,7 @@ export class FailoverPeer {
         state, client: clientKeyOf({ ...(clientId !== undefined ? { clientId } : {}), ...(hw !== undefined ? { hw } : {}) }),
         hasHardwareAddress: hw !== undefined, cltt, expiresAt, pet, reservedFlag: ((optU16Flags(m) ?? 0) & 1) !== 0,
       },
-      inPool: plan !== undefined, now, skewMs: Math.abs(this.params?.skewSeconds ?? 0) * 1000,
+      inPool: plan !== undefined, now, skewMs: Math.abs(this.skewSeconds() ?? 0) * 1000,
     });
     if (decision.kind === 'reject') { nack(decision.reason, decision.rule); return; }
     const changes = decision.kind === 'accept-with-changes' ? decision.changes : {};
@@ -649,7 +649,7 @@ export class FailoverPeer {
       partner: { state: this.snap.connected && p ? p.state : null, since: p ? new Date(p.stos).toISOString() : null, startup: p?.startup ?? false },
       connection: {
         up: this.commsOk, linkEstablished: this.link !== undefined, remote: this.link?.remote ?? null,
-        clockSkewSeconds: this.params?.skewSeconds ?? null,
+        clockSkewSeconds: this.skewSeconds() ?? null,
       },
       updates: { unacked: this.queue.inflightCount, queued: this.queue.pendingCount },
       mcltSeconds: Math.round(this.snap.config.mcltMs / 1000),
@@ -660,6 +660,9 @@ export class FailoverPeer {
       service: serviceOf(this.snap),
     };
   }
+
+  /** Our clock minus the partner's: the latest message's on the current link, else the handshake's. */
+  private skewSeconds(): number | undefined { return this.link?.skewSeconds ?? this.params?.skewSeconds; }
 
   /** Scrape-time gauges. */
   collectMetrics(): void { this.updateGauges(); }
@@ -673,6 +676,8 @@ export class FailoverPeer {
     for (const state of [...PARTNER_STATES, 'unknown']) m.partnerState.set({ ...this.labels, state }, state === partner ? 1 : 0);
     m.stateSeconds.set(this.labels, Math.max(0, (this.opts.clock.now() - this.snap.stos) / 1000));
     m.connectionUp.set(rel, this.commsOk ? 1 : 0);
+    const skew = this.skewSeconds();
+    if (skew !== undefined) m.clockSkewSeconds.set(rel, skew);
     m.unackedUpdates.set(rel, this.queue.inflightCount);
     m.queuedUpdates.set(rel, this.queue.pendingCount);
   }

@@ -88,6 +88,24 @@ describe('FailoverTransport', () => {
     await p.transport.stop(); await s.transport.stop();
   });
 
+  it('clocks drifting apart after the handshake: skew tracked per message, link closed with reason 4 past 60 s', async () => {
+    const [ps, ss] = settingsPair();
+    let offsetMs = 0;
+    const drifting: Clock = { now: () => Date.now() + offsetMs, setTimer: systemClock.setTimer };
+    const p = side(ps, drifting), s = side(ss);
+    await start(p, s);
+    await until('both established', () => p.established.length > 0 && s.established.length > 0);
+    offsetMs = 30_000;
+    p.link?.send(MessageType.STATE, [text(Opt.MESSAGE, 'drifting')]);
+    await until('skew measured on the secondary', () => Math.abs(s.link?.skewSeconds ?? 0) >= 29);
+    assert.ok(!s.closed.some((r) => /skew/.test(r)), `30 s is tolerated (closed: ${s.closed.join('; ')})`);
+    offsetMs = 90_000;
+    p.link?.send(MessageType.STATE, [text(Opt.MESSAGE, 'too far')]);
+    await until('link refused for skew', () => s.problems.some((x) => x.kind === 'skew' && x.detail.reason === 4) && s.closed.some((r) => /skew/.test(r)));
+    assert.match(s.closed.find((r) => /skew/.test(r)) ?? '', /clock skew -9\d s exceeds 60 s/);
+    await p.transport.stop(); await s.transport.stop();
+  });
+
   it('a wrong shared secret is an auth failure: link closed, never established', async () => {
     const [ps, ss] = settingsPair({ p: { secret: Buffer.from('right') }, s: { secret: Buffer.from('wrong') } });
     const p = side(ps), s = side(ss);
