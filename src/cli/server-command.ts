@@ -78,6 +78,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     ...(config.failover !== undefined && {
       policy: deferredPolicy(() => peer!.policy),
       onCommit: (lease) => peer?.onCommit(lease),
+      prepareCommit: (lease) => peer?.prepareCommit(lease) ?? lease,
     }),
   });
   let hash = configHash(config);

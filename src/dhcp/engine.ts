@@ -19,6 +19,11 @@ export interface EngineOptions {
   readonly policy?: AllocationPolicy;
   /** Called with every lease this server committed (after the store has it): the failover layer sends BNDUPDs. */
   readonly onCommit?: (lease: Lease) => void;
+  /**
+   * Adjusts a lease before it is indexed and stored (the failover layer marks it as owed to the
+   * partner in the same write, so a crash right after the ACK still sends the update on restart).
+   */
+  readonly prepareCommit?: (lease: Lease) => Lease;
   /** Addresses of the listening interfaces, by interface name (defaults to os.networkInterfaces()). */
   readonly interfaceAddresses?: () => ReadonlyMap<string, readonly string[]>;
 }
@@ -33,6 +38,7 @@ export class DhcpEngine {
   private readonly now: () => number;
   private readonly policy: AllocationPolicy;
   private readonly onCommit: ((lease: Lease) => void) | undefined;
+  private readonly prepareCommit: (lease: Lease) => Lease;
   private readonly interfaceAddresses: () => ReadonlyMap<string, readonly string[]>;
   private config!: Config;
   private plans: ScopePlan[] = [];
@@ -43,6 +49,7 @@ export class DhcpEngine {
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? STANDALONE_POLICY;
     this.onCommit = options.onCommit;
+    this.prepareCommit = options.prepareCommit ?? ((lease) => lease);
     this.interfaceAddresses = options.interfaceAddresses ?? systemInterfaceAddresses;
     this.applyConfig(options.config);
   }
@@ -80,11 +87,12 @@ export class DhcpEngine {
       if (decision.cursor) this.cursors.set(decision.cursor.scope, decision.cursor.value);
     }
     if (decision.kind !== 'drop' && decision.commit) {
+      const lease = this.prepareCommit(decision.commit);
       // The index changes first so a concurrent request already sees the address as taken.
-      this.leases.set(decision.commit);
-      this.offers.release(decision.commit.ip, clientKeyOf(decision.commit) ?? '');
-      await this.store.put([decision.commit]);
-      this.onCommit?.(decision.commit);
+      this.leases.set(lease);
+      this.offers.release(lease.ip, clientKeyOf(lease) ?? '');
+      await this.store.put([lease]);
+      this.onCommit?.(lease);
     }
     return decision;
   }
@@ -100,7 +108,7 @@ export class DhcpEngine {
     const now = this.now();
     const changed: Lease[] = [];
     for (const lease of this.leases.values()) {
-      if (lease.state === 'active' && lease.expiresAt <= now) changed.push({ ...lease, state: 'expired' });
+      if (lease.state === 'active' && lease.expiresAt <= now) changed.push(this.prepareCommit({ ...lease, state: 'expired' }));
       if (changed.length >= limit) break;
     }
     for (const lease of changed) this.leases.set(lease);

@@ -461,21 +461,33 @@ export class FailoverPeer {
 
   // ------------------------------------------------------------------ binding updates out
 
-  /** Called by the engine after every lease this server committed: persist the PET, then queue the BNDUPD. */
+  /**
+   * Called by the engine before it indexes and stores a lease this server commits: a lease the partner
+   * must hear about is stored as owed (`pendingAck`) with the PET it will be told, in the same write as
+   * the lease itself and so before the client's ACK (invariant 10). A crash after the ACK then still
+   * sends the BNDUPD on restart (start() queues every pendingAck lease).
+   */
+  prepareCommit(lease: Lease): Lease {
+    if (!this.reportsToPartner(lease)) return lease;
+    const pet = lease.state === 'active' ? Math.max(this.policy.petFor(lease.ip) ?? lease.expiresAt, lease.expiresAt) : undefined;
+    return { ...lease, pendingAck: true, ...(pet !== undefined ? { tstp: pet, partnerExpiresAt: pet } : {}) };
+  }
+
+  /** An ISC primary rejects EXPIRED from its secondary in NORMAL and sends its own (digest §10.1 item 10). */
+  private reportsToPartner(lease: Lease): boolean {
+    return !(lease.state === 'expired' && this.config.partnerDialect === 'isc' && this.config.role === 'secondary' && this.snap.state === 'normal');
+  }
+
+  /** Called by the engine after every lease this server committed (prepared above): queue the BNDUPD. */
   onCommit(lease: Lease): void {
-    void this.enqueueWork(async () => {
+    void this.enqueueWork(() => {
       const current = this.opts.engine.leases.get(lease.ip);
       if (current !== undefined && (current.cltt !== lease.cltt || current.state !== lease.state || current.expiresAt !== lease.expiresAt)) return; // superseded
-      if (lease.state === 'expired' && this.config.partnerDialect === 'isc' && this.config.role === 'secondary' && this.snap.state === 'normal') {
-        // An ISC primary rejects EXPIRED from its secondary in NORMAL and sends its own (digest §10.1 item 10).
-        log.debug('failover.bndupd.expiry_left_to_primary', { ip: formatIpv4(lease.ip) });
+      if (lease.pendingAck !== true) {
+        log.debug('failover.bndupd.not_sent', { ip: formatIpv4(lease.ip), state: lease.state });
         return;
       }
-      const pet = lease.state === 'active' ? Math.max(this.policy.petFor(lease.ip) ?? lease.expiresAt, lease.expiresAt) : undefined;
-      const updated: Lease = { ...lease, pendingAck: true, ...(pet !== undefined ? { tstp: pet, partnerExpiresAt: pet } : {}) };
-      // The PET is on stable storage before the BNDUPD leaves (invariant 10).
-      await this.opts.engine.applyRemote([updated]);
-      this.queue.enqueue(updated);
+      this.queue.enqueue(lease);
       this.pump();
     });
   }

@@ -23,8 +23,11 @@ class FakeEngine implements EngineLike {
   readonly store: RecordingStore;
   constructor(store: RecordingStore) { this.store = store; }
   async applyRemote(leases: readonly Lease[]): Promise<void> { for (const l of leases) this.leases.set(l); await this.store.put(leases); }
-  /** What DhcpEngine.handle does on an ACK: index, store, then onCommit. */
-  async commit(lease: Lease, peer: FailoverPeer): Promise<void> { this.leases.set(lease); await this.store.put([lease]); peer.onCommit(lease); }
+  /** What DhcpEngine.handle does on an ACK: prepare, index, store, then onCommit. */
+  async commit(lease: Lease, peer: FailoverPeer): Promise<void> {
+    const prepared = peer.prepareCommit(lease);
+    this.leases.set(prepared); await this.store.put([prepared]); peer.onCommit(prepared);
+  }
 }
 
 let port = 30_000 + (process.pid % 20_000);
@@ -71,7 +74,12 @@ describe('FailoverPeer (two peers on loopback)', () => {
 
     const now = Date.now();
     const lease: Lease = { ip: parseIpv4('10.0.0.150'), scope: 'lab', state: 'active', hw: '1:aabbccddeeff', clientId: '01aabbccddeeff', expiresAt: now + 60_000, cltt: now };
+    const writesBefore = a.store.writes.length;
     await a.engine.commit(lease, a.peer);
+    // One write, owed to the partner with its PET, before any BNDUPD: a crash after the ACK still resends it.
+    const first = a.store.writes[writesBefore]?.[0];
+    assert.equal(first?.pendingAck, true);
+    assert.ok((first?.partnerExpiresAt ?? 0) >= lease.expiresAt);
     await until('lease on the secondary', () => b.engine.leases.get(lease.ip)?.state === 'active');
     const got = b.engine.leases.get(lease.ip)!;
     assert.equal(got.hw, '1:aabbccddeeff');

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { bucketOf } from '../../src/failover/load-balance.ts';
 import { createLab, labUnavailableReason, type Lab } from '../fakes/netns-lab.ts';
 import { waitFor, type TrackedProcess } from '../fakes/processes.ts';
 
@@ -74,6 +75,22 @@ failover:
 `;
 }
 
+/**
+ * Client MACs chosen so that half hash (RFC 3074) to each server under ISC's `split 128`, whether the
+ * client hashes by chaddr or by a client-id of 01 + chaddr: both servers must serve someone.
+ */
+function balancedMacs(n: number): string[] {
+  const ownerOf = (key: number[]): Role => (bucketOf(Uint8Array.from(key)) < 128 ? 'primary' : 'secondary');
+  const picked: Record<Role, string[]> = { primary: [], secondary: [] };
+  for (let i = 1; i < 256 && picked.primary.length + picked.secondary.length < n; i++) {
+    const mac = [0x02, 0x15, 0, 0, 0, i];
+    const owner = ownerOf(mac);
+    if (owner !== ownerOf([1, ...mac]) || picked[owner].length >= n / 2) continue;
+    picked[owner].push(mac.map((b) => b.toString(16).padStart(2, '0')).join(':'));
+  }
+  return [...picked.primary, ...picked.secondary];
+}
+
 interface LeaseJson { ip: string; state: string; hwAddress?: string; expiresAt: string }
 
 /** Active leases in a dhcpd.leases file, last record per address wins (the file is a journal). */
@@ -133,6 +150,8 @@ for (const iscRole of ['primary', 'secondary'] as const) {
 
     before(async () => {
       lab = await createLab({ prefix: `t${process.pid % 1000}${iscRole[0]}i`, servers: 2, clients: CLIENTS });
+      const macs = balancedMacs(CLIENTS);
+      for (let i = 1; i <= CLIENTS; i++) await lab.setMac(`cli${i}`, macs[i - 1]!);
       writeFileSync(join(lab.dir, 'dhcpd.conf'), iscConfig(iscRole));
       writeFileSync(iscLeases(), '');
       writeFileSync(join(lab.dir, 'ours.yaml'), ourConfig(ourRole));
