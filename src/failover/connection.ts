@@ -8,10 +8,11 @@ import net from 'node:net';
 import type { Clock } from '../clock.ts';
 import { DecodeError } from '../errors.ts';
 import { log } from '../log.ts';
-import {
-  bytes, checkDigest, ConnectReject, decodeMessage, duplicateOption, encodeMessage, FrameReader, MESSAGE_NAMES, MessageType,
-  Opt, optText, optU32, optU8, opt, text, u32, u8, type FoMessage, type FoOption,
-} from './link-codec.ts';
+import { hasDigest, verifyMessage } from './wire/auth.ts';
+import type { WireDialect } from './wire/dialect.ts';
+import { FrameReader } from './wire/framing.ts';
+import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage, type FailoverMessageType } from './wire/message.ts';
+import { REJECT_REASONS } from './wire/options.ts';
 
 /** ISC refuses CONNECT/CONNECTACK beyond 60 s of clock difference (digest §1.11, invariant 27). */
 export const MAX_SKEW_SECONDS = 60;
@@ -19,7 +20,24 @@ export const MAX_SKEW_SECONDS = 60;
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
 export const MAX_INBOUND_SOCKETS = 4;
 export const VENDOR_CLASS = 'dhcp-failover-ts';
-const RESPONSE_TYPES: ReadonlySet<number> = new Set([MessageType.CONNECTACK, MessageType.BNDACK, MessageType.UPDDONE, MessageType.POOLRESP]);
+const RESPONSE_TYPES: ReadonlySet<FailoverMessageType> = new Set(['CONNECTACK', 'BNDACK', 'UPDDONE', 'POOLRESP']);
+/** Reject reasons the link itself uses (digest §3.2). */
+export const ConnectReject = {
+  TIME_MISMATCH: REJECT_REASONS.TIME_MISMATCH, INVALID_MCLT: REJECT_REASONS.INVALID_MCLT, UNKNOWN: REJECT_REASONS.UNKNOWN,
+  DUPLICATE_CONNECTION: REJECT_REASONS.DUPLICATE_CONNECTION, INVALID_PARTNER: REJECT_REASONS.INVALID_PARTNER,
+  VERSION_MISMATCH: REJECT_REASONS.VERSION_MISMATCH, NO_TRAFFIC: REJECT_REASONS.NO_TRAFFIC, HBA_CONFLICT: REJECT_REASONS.HBA_CONFLICT,
+} as const;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A message to send: the link fills in the header time and the xid. */
+export type Outgoing = DistributiveOmit<FailoverMessage, 'time' | 'xid' | 'skipped'>;
+export type DigestCheck = 'ok' | 'missing' | 'bad' | 'unexpected';
+
+/** With a secret: the digest must be present, last, and verify. Without: none may be present (D12 reason 13). */
+export function checkDigest(frame: Buffer, secret: Buffer | undefined): DigestCheck {
+  if (secret === undefined) return hasDigest(frame) ? 'unexpected' : 'ok';
+  return verifyMessage(frame, secret);
+}
 
 export interface LinkSettings {
   readonly relationship: string;
@@ -29,6 +47,8 @@ export interface LinkSettings {
   readonly partnerAddress: string;
   readonly partnerPort: number;
   readonly secret?: Buffer | undefined;
+  /** How the partner encodes messages (ISC = draft-12, or Microsoft); checked on every send. */
+  readonly dialect: WireDialect;
   /** Ours: max-unacked-bndupd we accept, advertised in CONNECT/CONNECTACK. */
   readonly maxUnacked: number;
   /** Ours: receive-timer (= max-response-delay) in seconds; silence this long closes the link. */
@@ -54,7 +74,7 @@ export interface PartnerParams {
 
 export interface TransportEvents {
   established(link: Link, params: PartnerParams): void;
-  message(link: Link, m: FoMessage): void;
+  message(link: Link, m: FailoverMessage): void;
   closed(link: Link, reason: string, wasEstablished: boolean): void;
   /** Counted problems: auth failures, rejected handshakes, protocol errors, refused sockets. */
   problem(kind: 'auth' | 'skew' | 'rejected' | 'protocol' | 'refused', detail: Record<string, unknown>): void;
@@ -94,15 +114,18 @@ export class Link {
 
   get remote(): string { return `${this.socket.remoteAddress}:${this.socket.remotePort}`; }
 
-  /** Sends a message with the next xid (or `xid` for a response); returns the xid used. */
-  send(type: number, options: readonly FoOption[], xid?: number): number {
+  /** Sends a message with the next xid (or `xid` for a response); returns the xid used, -1 if not sent. */
+  send(m: Outgoing, xid?: number): number {
     if (this.state === 'closed') return -1;
     const id = xid ?? this.nextXid();
+    const settings = this.transport.settings;
     let frame: Buffer;
     try {
-      frame = encodeMessage({ type, time: Math.floor(this.transport.clock.now() / 1000), xid: id, options }, this.transport.settings.secret);
+      const full = { ...m, time: Math.floor(this.transport.clock.now() / 1000), xid: id } as FailoverMessage;
+      frame = encodeFailoverMessage(full, { dialect: settings.dialect, secret: settings.secret });
     } catch (err) {
-      log.error('failover.link.encode_failed', { link: this.id, type: MESSAGE_NAMES[type], err });
+      // A dialect violation or an oversized message is our bug, never the partner's: logged, not sent.
+      log.error('failover.link.encode_failed', { link: this.id, type: m.type, err });
       return -1;
     }
     this.socket.write(frame);
@@ -116,7 +139,7 @@ export class Link {
     if (this.state === 'closed') return;
     const was = this.state === 'established';
     if (opts.send !== false && opts.rejectReason !== undefined && was) {
-      this.send(MessageType.DISCONNECT, [u8(Opt.REJECT_REASON, opts.rejectReason), text(Opt.MESSAGE, reason.slice(0, 200))]);
+      this.send({ type: 'DISCONNECT', rejectReason: opts.rejectReason, message: reason.slice(0, 200) });
     }
     this.state = 'closed';
     this.receiveTimer?.cancel();
@@ -137,7 +160,7 @@ export class Link {
     this.sendTimer?.cancel();
     if (this.state !== 'established' || this.partnerReceiveTimerSeconds <= 0) return;
     const ms = Math.max(200, Math.floor((this.partnerReceiveTimerSeconds * 1000) / 3));
-    this.sendTimer = this.transport.clock.setTimer(ms, () => this.send(MessageType.CONTACT, []));
+    this.sendTimer = this.transport.clock.setTimer(ms, () => this.send({ type: 'CONTACT' }));
   }
 
   private onData(chunk: Buffer): void {
@@ -158,19 +181,16 @@ export class Link {
   }
 
   private onFrame(frame: Buffer): void {
-    const m = decodeMessage(frame);
+    // The typed codec rejects unknown types, bad lengths and repeated options (outside BNDUPD/BNDACK batches).
+    const m = decodeFailoverMessage(frame);
+    if (m.skipped !== undefined) log.debug('failover.message.options_skipped', { link: this.id, type: m.type, codes: m.skipped });
     const settings = this.transport.settings;
-    const digest = checkDigest(frame, m, settings.secret);
+    const digest = checkDigest(frame, settings.secret);
     if (digest !== 'ok') {
-      this.transport.events.problem('auth', { link: this.id, result: digest, type: MESSAGE_NAMES[m.type] });
-      log.warn('failover.link.auth_failed', { link: this.id, remote: this.remote, result: digest, type: MESSAGE_NAMES[m.type] ?? m.type });
+      this.transport.events.problem('auth', { link: this.id, result: digest, type: m.type });
+      log.warn('failover.link.auth_failed', { link: this.id, remote: this.remote, result: digest, type: m.type });
       this.close(`message digest ${digest}`, { send: false });
       return;
-    }
-    if (m.type < 1 || m.type > 12) throw new DecodeError('unknown_type', `message type ${m.type}`);
-    if (m.type !== MessageType.BNDUPD && m.type !== MessageType.BNDACK) {
-      const dup = duplicateOption(m);
-      if (dup !== undefined) throw new DecodeError('duplicate_option', `option ${dup} repeated`);
     }
     if (settings.secret !== undefined && !RESPONSE_TYPES.has(m.type)) {
       // Replay defence (D12 §11.1): requests carry strictly increasing xids on a link.
@@ -188,85 +208,73 @@ export class Link {
       this.close(why, { rejectReason: ConnectReject.TIME_MISMATCH });
       return;
     }
-    if (m.type === MessageType.CONTACT) return;
-    if (m.type === MessageType.DISCONNECT) {
-      this.close(`partner disconnected: reason ${optU8(m, Opt.REJECT_REASON) ?? '?'} ${optText(m, Opt.MESSAGE) ?? ''}`.trim(), { send: false });
+    if (m.type === 'CONTACT') return;
+    if (m.type === 'DISCONNECT') {
+      this.close(`partner disconnected: reason ${m.rejectReason ?? '?'} ${m.message ?? ''}`.trim(), { send: false });
       return;
     }
-    if (m.type === MessageType.CONNECT || m.type === MessageType.CONNECTACK) throw new DecodeError('handshake_repeated', 'CONNECT/CONNECTACK on an established link');
+    if (m.type === 'CONNECT' || m.type === 'CONNECTACK') throw new DecodeError('handshake_repeated', 'CONNECT/CONNECTACK on an established link');
     this.transport.events.message(this, m);
   }
 
-  private skewOf(m: FoMessage): number { return Math.floor(this.transport.clock.now() / 1000) - m.time; }
+  private skewOf(m: FailoverMessage): number { return Math.floor(this.transport.clock.now() / 1000) - m.time; }
 
-  private handshake(m: FoMessage): void {
+  private handshake(m: FailoverMessage): void {
     const s = this.transport.settings;
     if (s.role === 'secondary') {
-      if (m.type !== MessageType.CONNECT) throw new DecodeError('expected_connect', `${MESSAGE_NAMES[m.type] ?? m.type} before CONNECT`);
+      if (m.type !== 'CONNECT') throw new DecodeError('expected_connect', `${m.type} before CONNECT`);
       const reject = (reason: number, why: string, kind: 'skew' | 'rejected' = 'rejected'): void => {
         this.transport.events.problem(kind, { link: this.id, reason, why });
         log.warn('failover.connect.rejected', { link: this.id, remote: this.remote, rejectReason: reason, why });
-        this.send(MessageType.CONNECTACK, [text(Opt.RELATIONSHIP, s.relationship), u8(Opt.PROTOCOL_VERSION, 1), u8(Opt.REJECT_REASON, reason), text(Opt.MESSAGE, why)], m.xid);
+        this.send({ type: 'CONNECTACK', relationshipName: s.relationship, protocolVersion: 1, rejectReason: reason, message: why.slice(0, 200) }, m.xid);
         this.close(`rejected CONNECT: ${why}`, { send: false });
       };
-      const version = optU8(m, Opt.PROTOCOL_VERSION);
-      if (version !== undefined && version !== 1) { reject(ConnectReject.VERSION_MISMATCH, `protocol version ${version}`); return; }
-      const name = optText(m, Opt.RELATIONSHIP);
-      if (name !== s.relationship) { reject(ConnectReject.INVALID_PARTNER, `relationship ${JSON.stringify(name)} is not ${JSON.stringify(s.relationship)}`); return; }
+      if (m.protocolVersion !== undefined && m.protocolVersion !== 1) { reject(ConnectReject.VERSION_MISMATCH, `protocol version ${m.protocolVersion}`); return; }
+      if (m.relationshipName !== s.relationship) { reject(ConnectReject.INVALID_PARTNER, `relationship ${JSON.stringify(m.relationshipName)} is not ${JSON.stringify(s.relationship)}`); return; }
       const skew = this.skewOf(m);
       if (Math.abs(skew) > MAX_SKEW_SECONDS) { reject(ConnectReject.TIME_MISMATCH, `clock skew ${skew} s exceeds ${MAX_SKEW_SECONDS} s; synchronise clocks (NTP)`, 'skew'); return; }
-      const mclt = optU32(m, Opt.MCLT);
-      if (mclt === undefined || mclt === 0) { reject(ConnectReject.INVALID_MCLT, 'MCLT missing or 0'); return; }
-      const hba = opt(m, Opt.HBA);
-      if (hba === undefined || hba.length !== 32) { reject(ConnectReject.HBA_CONFLICT, 'hash-bucket-assignment missing or not 32 bytes'); return; }
+      if (m.mclt === undefined || m.mclt === 0) { reject(ConnectReject.INVALID_MCLT, 'MCLT missing or 0'); return; }
+      if (m.hba === undefined) { reject(ConnectReject.HBA_CONFLICT, 'hash-bucket-assignment missing'); return; }
       if (this.transport.hasEstablished()) { reject(ConnectReject.DUPLICATE_CONNECTION, 'already connected'); return; }
-      const ack: FoOption[] = [
-        text(Opt.RELATIONSHIP, s.relationship), u32(Opt.MAX_UNACKED, s.maxUnacked), u32(Opt.RECEIVE_TIMER, s.receiveTimerSeconds),
-        text(Opt.VENDOR_CLASS, VENDOR_CLASS), u8(Opt.PROTOCOL_VERSION, 1),
-      ];
-      if (opt(m, Opt.TLS_REQUEST) !== undefined) ack.push(u8(Opt.TLS_REPLY, 0));
-      this.send(MessageType.CONNECTACK, ack, m.xid);
+      this.send({
+        type: 'CONNECTACK', relationshipName: s.relationship, maxUnackedBndupd: s.maxUnacked, receiveTimer: s.receiveTimerSeconds,
+        vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, ...(m.tlsRequest !== undefined ? { tlsReply: 0 } : {}),
+      }, m.xid);
       this.establish({
-        maxUnacked: optU32(m, Opt.MAX_UNACKED) ?? 1, receiveTimerSeconds: optU32(m, Opt.RECEIVE_TIMER) ?? 0,
-        mcltSeconds: mclt, hba: Buffer.from(hba), vendorClass: optText(m, Opt.VENDOR_CLASS), skewSeconds: skew,
+        maxUnacked: m.maxUnackedBndupd ?? 1, receiveTimerSeconds: m.receiveTimer ?? 0,
+        mcltSeconds: m.mclt, hba: Buffer.from(m.hba), vendorClass: m.vendorClassIdentifier, skewSeconds: skew,
       });
       return;
     }
     // primary: we sent CONNECT; the only acceptable answer is CONNECTACK.
-    if (m.type === MessageType.DISCONNECT) { this.close(`partner refused: reason ${optU8(m, Opt.REJECT_REASON) ?? '?'} ${optText(m, Opt.MESSAGE) ?? ''}`, { send: false }); return; }
-    if (m.type !== MessageType.CONNECTACK) throw new DecodeError('expected_connectack', `${MESSAGE_NAMES[m.type] ?? m.type} before CONNECTACK`);
-    const reason = optU8(m, Opt.REJECT_REASON);
-    if (reason !== undefined) {
-      this.transport.events.problem(reason === ConnectReject.TIME_MISMATCH ? 'skew' : 'rejected', { link: this.id, reason, by: 'partner' });
-      log.warn('failover.connect.refused_by_partner', { link: this.id, remote: this.remote, rejectReason: reason, message: optText(m, Opt.MESSAGE) });
-      this.close(`partner rejected CONNECT with reason ${reason}`, { send: false });
+    if (m.type === 'DISCONNECT') { this.close(`partner refused: reason ${m.rejectReason ?? '?'} ${m.message ?? ''}`, { send: false }); return; }
+    if (m.type !== 'CONNECTACK') throw new DecodeError('expected_connectack', `${m.type} before CONNECTACK`);
+    if (m.rejectReason !== undefined) {
+      this.transport.events.problem(m.rejectReason === ConnectReject.TIME_MISMATCH ? 'skew' : 'rejected', { link: this.id, reason: m.rejectReason, by: 'partner' });
+      log.warn('failover.connect.refused_by_partner', { link: this.id, remote: this.remote, rejectReason: m.rejectReason, message: m.message });
+      this.close(`partner rejected CONNECT with reason ${m.rejectReason}`, { send: false });
       return;
     }
-    const name = optText(m, Opt.RELATIONSHIP);
     const fail = (r: number, why: string, kind: 'skew' | 'rejected' = 'rejected'): void => {
       this.transport.events.problem(kind, { link: this.id, reason: r, why });
       log.warn('failover.connectack.rejected', { link: this.id, remote: this.remote, rejectReason: r, why });
-      this.send(MessageType.DISCONNECT, [u8(Opt.REJECT_REASON, r), text(Opt.MESSAGE, why)]);
+      this.send({ type: 'DISCONNECT', rejectReason: r, message: why.slice(0, 200) });
       this.close(`rejected CONNECTACK: ${why}`, { send: false });
     };
-    if (name !== s.relationship) { fail(ConnectReject.INVALID_PARTNER, `relationship ${JSON.stringify(name)} is not ${JSON.stringify(s.relationship)}`); return; }
+    if (m.relationshipName !== s.relationship) { fail(ConnectReject.INVALID_PARTNER, `relationship ${JSON.stringify(m.relationshipName)} is not ${JSON.stringify(s.relationship)}`); return; }
     const skew = this.skewOf(m);
     if (Math.abs(skew) > MAX_SKEW_SECONDS) { fail(ConnectReject.TIME_MISMATCH, `clock skew ${skew} s exceeds ${MAX_SKEW_SECONDS} s; synchronise clocks (NTP)`, 'skew'); return; }
     if (this.transport.hasEstablished()) { this.close('spare link: already connected', { send: false }); return; }
-    this.establish({
-      maxUnacked: optU32(m, Opt.MAX_UNACKED) ?? 1, receiveTimerSeconds: optU32(m, Opt.RECEIVE_TIMER) ?? 0,
-      vendorClass: optText(m, Opt.VENDOR_CLASS), skewSeconds: skew,
-    });
+    this.establish({ maxUnacked: m.maxUnackedBndupd ?? 1, receiveTimerSeconds: m.receiveTimer ?? 0, vendorClass: m.vendorClassIdentifier, skewSeconds: skew });
   }
 
   /** Primary: the first message on every link (digest §1.4 ISC behaviour). */
   sendConnect(): void {
     const s = this.transport.settings;
-    this.send(MessageType.CONNECT, [
-      text(Opt.RELATIONSHIP, s.relationship), u32(Opt.MAX_UNACKED, s.maxUnacked), u32(Opt.RECEIVE_TIMER, s.receiveTimerSeconds),
-      text(Opt.VENDOR_CLASS, VENDOR_CLASS), u8(Opt.PROTOCOL_VERSION, 1), u8(Opt.TLS_REQUEST, 0), u32(Opt.MCLT, s.mcltSeconds),
-      bytes(Opt.HBA, s.hba),
-    ]);
+    this.send({
+      type: 'CONNECT', relationshipName: s.relationship, maxUnackedBndupd: s.maxUnacked, receiveTimer: s.receiveTimerSeconds,
+      vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, tlsRequest: 0, mclt: s.mcltSeconds, hba: Buffer.from(s.hba),
+    });
   }
 
   private establish(params: PartnerParams): void {

@@ -16,10 +16,10 @@ import { formatIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { checkUpdate, type LocalBinding } from './binding-rules.ts';
 import type { FailoverConfig } from './config.ts';
 import { FailoverTransport, type Link, type LinkSettings, type PartnerParams } from './connection.ts';
-import {
-  BINDING_STATUS_CODES, bindingStatusOfCode, bytes, MessageType, Opt, opt, optText, optU32, optU8, SERVER_STATE_CODES,
-  serverStateOfCode, text, u32, u8, type FoMessage, type FoOption,
-} from './link-codec.ts';
+import { bindingOf, proposedOf } from './binding-message.ts';
+import { wireDialectOf, type WireDialect } from './wire/dialect.ts';
+import type { BindingAck, Bndack, Bndupd, FailoverMessage, State, Updreq, Updreqall } from './wire/message.ts';
+import { SERVER_FLAGS, serverStateFromWire, serverStateToWire } from './wire/options.ts';
 import { bucketCount, bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
 import { planBackupTransfers } from './pool-balance.ts';
@@ -118,6 +118,8 @@ export class FailoverPeer {
   }
 
   get config(): FailoverConfig { return this.cfg; }
+  /** How messages to the partner are encoded: ISC (= draft-12, also between our own servers) or Microsoft. */
+  private get wireDialect(): WireDialect { return wireDialectOf(dialectOf(this.cfg)); }
   get snapshot(): Snapshot { return this.snap; }
 
   private buildPolicy(): FailoverPolicy {
@@ -150,7 +152,7 @@ export class FailoverPeer {
       relationship: this.cfg.relationship, role: this.cfg.role,
       localAddress: this.cfg.address, localPort: this.cfg.port,
       partnerAddress: this.cfg.partner.address, partnerPort: this.cfg.partner.port,
-      secret: this.secret, maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
+      secret: this.secret, dialect: this.wireDialect, maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
       mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
     };
   }
@@ -275,7 +277,7 @@ export class FailoverPeer {
   private onEnteredNormal(): void {
     if (this.poolOwnership !== 'binding-state') return;
     if (this.config.role === 'secondary') {
-      if (this.link !== undefined && this.link.state === 'established') this.link.send(MessageType.POOLREQ, []);
+      if (this.link !== undefined && this.link.state === 'established') this.link.send({ type: 'POOLREQ' });
       return;
     }
     void this.enqueueWork(async () => { await this.balancePools('entered-normal'); });
@@ -325,7 +327,7 @@ export class FailoverPeer {
       case 'cancel-timer': this.timers.get(e.timer)?.cancel(); this.timers.delete(e.timer); return;
       case 'request-updates': {
         if (this.link === undefined) return;
-        this.ourRequestXid = this.link.send(e.message === 'UPDREQALL' ? MessageType.UPDREQALL : MessageType.UPDREQ, []);
+        this.ourRequestXid = this.link.send({ type: e.message });
         log.info('failover.updates.requested', { message: e.message, xid: this.ourRequestXid });
         return;
       }
@@ -405,44 +407,43 @@ export class FailoverPeer {
     if (kind === 'skew') log.error('failover.clock_skew', { ...detail, hint: 'clocks differ by more than 60 s: the partner refuses the connection; synchronise with NTP' });
   }
 
-  private async onMessage(link: Link, m: FoMessage): Promise<void> {
+  private async onMessage(link: Link, m: FailoverMessage): Promise<void> {
     if (link !== this.link) return; // a message from a link that is no longer ours is void (§1.10)
     switch (m.type) {
-      case MessageType.STATE: await this.onState(m); return;
-      case MessageType.BNDUPD: await this.onBndupd(link, m); return;
-      case MessageType.BNDACK: await this.onBndack(m); return;
-      case MessageType.UPDREQ: case MessageType.UPDREQALL: this.onUpdateRequest(link, m); return;
-      case MessageType.UPDDONE:
+      case 'STATE': await this.onState(m); return;
+      case 'BNDUPD': await this.onBndupd(link, m); return;
+      case 'BNDACK': await this.onBndack(m); return;
+      case 'UPDREQ': case 'UPDREQALL': this.onUpdateRequest(link, m); return;
+      case 'UPDDONE':
         if (m.xid === this.ourRequestXid) {
           this.ourRequestXid = undefined;
           const r = step(this.snap, { kind: 'update-done' }, this.opts.clock.now());
           await this.runStep(r.next, r.effects, { kind: 'update-done' });
         }
         return;
-      case MessageType.POOLREQ: {
+      case 'POOLREQ': {
         // Our own pairs split pools by address (DESIGN.md Runtime): nothing to give. A foreign partner
         // gets a rebalance and the count handed over (ISC answers POOLREQ in either role, digest §7.2).
         const handedOver = await this.balancePools('poolreq');
-        link.send(MessageType.POOLRESP, [u32(1, handedOver)], m.xid);
+        link.send({ type: 'POOLRESP', addressesTransferred: handedOver }, m.xid);
         return;
       }
-      case MessageType.POOLRESP:
-        log.info('failover.pool.response', { addresses: optU32(m, 1) });
+      case 'POOLRESP':
+        log.info('failover.pool.response', { addresses: m.addressesTransferred });
         return;
       default:
         log.debug('failover.message.ignored', { type: m.type });
     }
   }
 
-  private async onState(m: FoMessage): Promise<void> {
-    const code = optU8(m, Opt.SERVER_STATE);
-    const name = code === undefined ? undefined : serverStateOfCode(code);
+  private async onState(m: State): Promise<void> {
+    const name = serverStateFromWire(m.serverState);
     if (name === undefined || name === 'startup') {
-      log.warn('failover.state.bad_partner_state', { code });
+      log.warn('failover.state.bad_partner_state', { code: m.serverState });
       return;
     }
-    const flags = optU8(m, Opt.SERVER_FLAGS) ?? 0;
-    const partner = { state: name as PartnerState, stos: (optU32(m, Opt.STOS) ?? 0) * 1000, startup: (flags & 1) !== 0 };
+    const flags = m.serverFlags ?? 0;
+    const partner = { state: name as PartnerState, stos: (m.startTimeOfState ?? 0) * 1000, startup: (flags & SERVER_FLAGS.STARTUP) !== 0 };
     const event: Event = this.commsOk ? { kind: 'partner-state', partner } : { kind: 'connected', partner };
     this.commsOk = true;
     const r = step(this.snap, event, this.opts.clock.now());
@@ -454,9 +455,10 @@ export class FailoverPeer {
   private sendState(): void {
     if (this.link === undefined || this.link.state !== 'established') return;
     const rep = ownReport(this.snap);
-    this.link.send(MessageType.STATE, [
-      u8(Opt.SERVER_STATE, SERVER_STATE_CODES[rep.state]), u8(Opt.SERVER_FLAGS, rep.startup ? 1 : 0), u32(Opt.STOS, Math.floor(rep.stos / 1000)),
-    ]);
+    this.link.send({
+      type: 'STATE', serverState: serverStateToWire(rep.state), serverFlags: rep.startup ? SERVER_FLAGS.STARTUP : 0,
+      startTimeOfState: Math.floor(rep.stos / 1000),
+    });
   }
 
   // ------------------------------------------------------------------ binding updates out
@@ -498,7 +500,7 @@ export class FailoverPeer {
     if (link === undefined || !this.commsOk || link.state !== 'established') { this.updateGauges(); return; }
     const now = this.opts.clock.now();
     for (const entry of this.queue.takeSendable()) {
-      const xid = link.send(MessageType.BNDUPD, bndupdOptions(entry.lease, now));
+      const xid = link.send({ type: 'BNDUPD', bindings: [this.bindingFor(entry.lease, now)] });
       this.queue.markSent(entry, xid, now);
       this.opts.metrics?.updatesSent.inc({ relationship: this.config.relationship });
     }
@@ -531,36 +533,46 @@ export class FailoverPeer {
     }));
   }
 
-  private async onBndack(m: FoMessage): Promise<void> {
-    const ip = optU32(m, Opt.ASSIGNED_IP);
-    const f = this.queue.ack(m.xid, ip);
-    if (f === undefined) { log.debug('failover.bndack.unmatched', { xid: m.xid, ip }); return; }
-    const reason = optU8(m, Opt.REJECT_REASON);
-    const relationship = this.config.relationship;
-    const current = this.opts.engine.leases.get(f.ip);
-    const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
-    if (reason !== undefined) {
-      this.opts.metrics?.updatesRejected.inc({ relationship, reason: String(reason) });
-      log.warn('failover.bndupd.rejected', { ip: formatIpv4(f.ip), state: f.lease.state, rejectReason: reason, message: optText(m, Opt.MESSAGE) });
-    } else {
-      this.opts.metrics?.updatesAcked.inc({ relationship });
-      if (same) {
-        // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
-        const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
-        const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
-        await this.opts.engine.applyRemote([next]);
-      }
-    }
+  /** One binding transaction for the partner, in its dialect (Microsoft also wants the scope's mask). */
+  private bindingFor(lease: Lease, now: number): Bndupd['bindings'][number] {
+    const plan = this.opts.engine.scopePlans.find((p) => p.scope.name === lease.scope);
+    const prefix = plan?.scope.subnet.prefix;
+    const subnetMask = prefix === undefined ? undefined : ((prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0) as Ipv4);
+    return bindingOf(lease, { now, dialect: this.wireDialect, subnetMask });
+  }
+
+  private async onBndack(m: Bndack): Promise<void> {
+    for (const ack of m.acks) await this.onBindingAck(m.xid, ack);
     this.pump();
   }
 
-  private onUpdateRequest(link: Link, m: FoMessage): void {
-    const all = m.type === MessageType.UPDREQALL;
+  private async onBindingAck(xid: number, ack: BindingAck): Promise<void> {
+    const f = this.queue.ack(xid, ack.assignedIpAddress);
+    if (f === undefined) { log.debug('failover.bndack.unmatched', { xid, ip: formatIpv4(ack.assignedIpAddress) }); return; }
+    const relationship = this.config.relationship;
+    const current = this.opts.engine.leases.get(f.ip);
+    const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
+    if (ack.rejectReason !== undefined) {
+      this.opts.metrics?.updatesRejected.inc({ relationship, reason: String(ack.rejectReason) });
+      log.warn('failover.bndupd.rejected', { ip: formatIpv4(f.ip), state: f.lease.state, rejectReason: ack.rejectReason, message: ack.message });
+      return;
+    }
+    this.opts.metrics?.updatesAcked.inc({ relationship });
+    if (same) {
+      // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
+      const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
+      const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
+      await this.opts.engine.applyRemote([next]);
+    }
+  }
+
+  private onUpdateRequest(link: Link, m: Updreq | Updreqall): void {
+    const all = m.type === 'UPDREQALL';
     let n = 0;
     for (const lease of this.opts.engine.leases.values()) {
       if (all || lease.pendingAck === true) { this.queue.enqueue(lease); n++; }
     }
-    log.info('failover.updates.answering', { message: all ? 'UPDREQALL' : 'UPDREQ', bindings: n });
+    log.info('failover.updates.answering', { message: m.type, bindings: n });
     this.answering = { link, xid: m.xid };
     this.pump();
   }
@@ -570,66 +582,70 @@ export class FailoverPeer {
     const a = this.answering;
     if (a === undefined || !this.queue.idle) return;
     this.answering = undefined;
-    if (a.link === this.link) a.link.send(MessageType.UPDDONE, [], a.xid);
+    if (a.link === this.link) a.link.send({ type: 'UPDDONE' }, a.xid);
   }
 
   // ------------------------------------------------------------------ binding updates in
 
-  private async onBndupd(link: Link, m: FoMessage): Promise<void> {
+  /** Every transaction of a BNDUPD (Microsoft batches up to 16) is decided and stored, then one BNDACK answers them all. */
+  private async onBndupd(link: Link, m: Bndupd): Promise<void> {
+    const acks: BindingAck[] = [];
+    for (const b of m.bindings) {
+      const ack = await this.applyBinding(b);
+      if (ack !== undefined) acks.push(ack);
+    }
+    if (acks.length > 0 && link === this.link && link.state === 'established') link.send({ type: 'BNDACK', acks }, m.xid);
+  }
+
+  /** Decides one binding transaction; undefined = not stored (no ack: the partner resends after reconnect). */
+  private async applyBinding(b: Bndupd['bindings'][number]): Promise<BindingAck | undefined> {
     const relationship = this.config.relationship;
-    const ip = optU32(m, Opt.ASSIGNED_IP);
-    const status = optU8(m, Opt.BINDING_STATUS);
-    const nack = (reason: number, why: string): void => {
+    const p = proposedOf(b, this.wireDialect);
+    const ip = p.ip;
+    const nack = (reason: number, why: string): BindingAck => {
       this.opts.metrics?.updatesReceived.inc({ relationship, result: 'rejected' });
-      log.info('failover.bndupd.refused', { ip: ip === undefined ? undefined : formatIpv4(ip), rejectReason: reason, why });
-      link.send(MessageType.BNDACK, [...(ip !== undefined ? [u32(Opt.ASSIGNED_IP, ip)] : []), u8(Opt.REJECT_REASON, reason), text(Opt.MESSAGE, why.slice(0, 200))], m.xid);
+      log.info('failover.bndupd.refused', { ip: formatIpv4(ip), rejectReason: reason, why });
+      return { assignedIpAddress: ip, rejectReason: reason, message: why.slice(0, 200) };
     };
-    if (ip === undefined || status === undefined) { nack(3, 'assigned-IP-address and binding-status are required'); return; }
-    const state = bindingStatusOfCode(status);
-    if (state === undefined) { nack(3, `unknown binding-status ${status}`); return; }
+    if (b.bindingStatus === undefined) return nack(3, 'binding-status is required');
+    const state = p.state;
+    if (state === undefined) return nack(3, `unknown binding-status ${b.bindingStatus}`);
     const now = this.opts.clock.now();
-    const plan = this.opts.engine.scopePlans.find((p) => isDynamic(p, ip) || p.reservedIps.has(ip));
-    const chaddr = opt(m, Opt.CHADDR);
-    const clientIdBuf = opt(m, Opt.CLIENT_ID);
-    const hw = chaddr !== undefined && chaddr.length >= 1 ? `${chaddr[0]}:${chaddr.subarray(1).toString('hex')}` : undefined;
-    const clientId = clientIdBuf !== undefined && clientIdBuf.length > 0 ? clientIdBuf.toString('hex') : undefined;
-    const secs = (code: number): number | undefined => { const v = optU32(m, code); return v === undefined ? undefined : v * 1000; };
-    const expiresAt = secs(Opt.LEASE_EXPIRATION);
-    const pet = secs(Opt.PET);
-    const cltt = secs(Opt.CLTT);
+    const plan = this.opts.engine.scopePlans.find((pl) => isDynamic(pl, ip) || pl.reservedIps.has(ip));
+    const client = { ...(p.clientId !== undefined ? { clientId: p.clientId } : {}), ...(p.hw !== undefined ? { hw: p.hw } : {}) };
     const existing = this.opts.engine.leases.get(ip);
     const decision = checkUpdate({
       role: this.config.role,
       local: existing === undefined ? undefined : localBindingOf(existing, plan),
       proposed: {
-        state, client: clientKeyOf({ ...(clientId !== undefined ? { clientId } : {}), ...(hw !== undefined ? { hw } : {}) }),
-        hasHardwareAddress: hw !== undefined, cltt, expiresAt, pet, reservedFlag: ((optU16Flags(m) ?? 0) & 1) !== 0,
+        state, client: clientKeyOf(client), hasHardwareAddress: p.hw !== undefined,
+        cltt: p.cltt, expiresAt: p.expiresAt, pet: p.pet, reservedFlag: p.reservedFlag,
       },
       inPool: plan !== undefined, now, skewMs: Math.abs(this.skewSeconds() ?? 0) * 1000,
     });
-    if (decision.kind === 'reject') { nack(decision.reason, decision.rule); return; }
+    if (decision.kind === 'reject') return nack(decision.reason, decision.rule);
     const changes = decision.kind === 'accept-with-changes' ? decision.changes : {};
     const finalState: BindingState = changes.state ?? state;
     const base: Lease = {
-      ip, scope: plan!.scope.name, state: finalState, expiresAt: changes.expiresAt ?? expiresAt ?? existing?.expiresAt ?? now, cltt: cltt ?? now,
-      ...(pet !== undefined ? { tsfp: pet } : existing?.tsfp !== undefined ? { tsfp: existing.tsfp } : {}),
+      ip, scope: plan!.scope.name, state: finalState, expiresAt: changes.expiresAt ?? p.expiresAt ?? existing?.expiresAt ?? now, cltt: p.cltt ?? now,
+      ...(p.pet !== undefined ? { tsfp: p.pet } : existing?.tsfp !== undefined ? { tsfp: existing.tsfp } : {}),
     };
     const stored: Lease = finalState === 'free' || finalState === 'backup' || finalState === 'abandoned'
       ? base
       : {
-        ...base, ...(hw !== undefined ? { hw } : {}), ...(clientId !== undefined ? { clientId } : {}),
-        ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf({ ...(clientId !== undefined ? { clientId } : {}), ...(hw !== undefined ? { hw } : {}) }) ? { hostname: existing.hostname } : {}),
+        ...base, ...client,
+        ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf(client) ? { hostname: existing.hostname } : {}),
       };
     try {
       await this.opts.engine.applyRemote([stored]); // on stable storage before the BNDACK (invariant 12)
     } catch (err) {
       this.opts.metrics?.updatesReceived.inc({ relationship, result: 'failed' });
       log.error('failover.bndupd.store_failed', { ip: formatIpv4(ip), err });
-      return; // no BNDACK: the partner resends after reconnect
+      return undefined;
     }
     this.opts.metrics?.updatesReceived.inc({ relationship, result: 'accepted' });
     log.debug('failover.bndupd.applied', { ip: formatIpv4(ip), state: finalState, rule: decision.rule });
-    if (link === this.link && link.state === 'established') link.send(MessageType.BNDACK, [u32(Opt.ASSIGNED_IP, ip)], m.xid);
+    return { assignedIpAddress: ip };
   }
 
   // ------------------------------------------------------------------ admin, status
@@ -695,34 +711,10 @@ export class FailoverPeer {
   }
 }
 
-function optU16Flags(m: FoMessage): number | undefined {
-  const v = opt(m, Opt.IP_FLAGS);
-  return v?.length === 2 ? v.readUInt16BE(0) : undefined;
-}
-
 function freeLease(l: Lease): Lease {
   return { ip: l.ip, scope: l.scope, state: 'free', expiresAt: l.expiresAt, cltt: l.cltt, ...(l.tsfp !== undefined ? { tsfp: l.tsfp } : {}), pendingAck: false };
 }
 
 function localBindingOf(l: Lease, plan: ScopePlan | undefined): LocalBinding {
   return { state: l.state, client: clientKeyOf(l), cltt: l.cltt, expiresAt: l.expiresAt, stos: l.cltt, reserved: plan?.reservedIps.has(l.ip) ?? false };
-}
-
-/** One binding transaction (digest §2.1; ISC checklist §10.1): never batched. */
-export function bndupdOptions(l: Lease, now: number): FoOption[] {
-  const s = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
-  const out: FoOption[] = [u32(Opt.ASSIGNED_IP, l.ip as Ipv4), u8(Opt.BINDING_STATUS, BINDING_STATUS_CODES[l.state])];
-  const withClient = l.state !== 'abandoned' && l.state !== 'free' && l.state !== 'backup';
-  if (withClient && l.clientId !== undefined) out.push(bytes(Opt.CLIENT_ID, Buffer.from(l.clientId, 'hex')));
-  if (withClient && l.hw !== undefined) {
-    const [htype, hex] = l.hw.split(':');
-    out.push(bytes(Opt.CHADDR, Buffer.concat([Buffer.from([Number(htype) & 0xff]), Buffer.from(hex ?? '', 'hex')])));
-  }
-  if (l.state === 'active') {
-    out.push(u32(Opt.LEASE_EXPIRATION, s(l.expiresAt)));
-    out.push(u32(Opt.PET, s(Math.max(l.tstp ?? l.expiresAt, l.expiresAt))));
-  }
-  out.push(u32(Opt.STOS, s(l.cltt || now)));
-  if (l.cltt > 0) out.push(u32(Opt.CLTT, s(l.cltt)));
-  return out;
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { systemClock, type Clock } from '../../src/clock.ts';
-import { FailoverTransport, type LinkSettings, type Link, type PartnerParams } from '../../src/failover/connection.ts';
-import { bytes, decodeMessage, encodeMessage, FrameReader, MessageType, Opt, text, u32, type FoMessage } from '../../src/failover/link-codec.ts';
+import { checkDigest, FailoverTransport, type LinkSettings, type Link, type PartnerParams } from '../../src/failover/connection.ts';
+import { FrameReader } from '../../src/failover/wire/framing.ts';
+import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage } from '../../src/failover/wire/message.ts';
 import { bucketMapForSplit } from '../../src/failover/load-balance.ts';
 import { skewedClock } from '../fakes/fake-clock.ts';
 
@@ -13,7 +14,7 @@ const ports = (): [number, number] => [nextPort++, nextPort++];
 interface Side {
   transport: FailoverTransport;
   established: PartnerParams[];
-  messages: FoMessage[];
+  messages: FailoverMessage[];
   closed: string[];
   problems: { kind: string; detail: Record<string, unknown> }[];
   link?: Link;
@@ -32,7 +33,7 @@ function side(settings: LinkSettings, clock: Clock = systemClock): Side {
 
 function settingsPair(over: { p?: Partial<LinkSettings>; s?: Partial<LinkSettings> } = {}): [LinkSettings, LinkSettings] {
   const [pp, sp] = ports();
-  const common = { relationship: 'lab', localAddress: '127.0.0.1', partnerAddress: '127.0.0.1', maxUnacked: 10, receiveTimerSeconds: 30, mcltSeconds: 600, hba: bucketMapForSplit(128), backoffMs: { min: 50, max: 200 } };
+  const common = { relationship: 'lab', dialect: 'isc' as const, localAddress: '127.0.0.1', partnerAddress: '127.0.0.1', maxUnacked: 10, receiveTimerSeconds: 30, mcltSeconds: 600, hba: bucketMapForSplit(128), backoffMs: { min: 50, max: 200 } };
   return [
     { ...common, role: 'primary', localPort: pp, partnerPort: sp, ...over.p },
     { ...common, role: 'secondary', localPort: sp, partnerPort: pp, ...over.s },
@@ -61,11 +62,11 @@ describe('FailoverTransport', () => {
     assert.equal(s.established[0]?.hba?.length, 32);
     assert.equal(p.established[0]?.maxUnacked, 10);
     assert.ok(Math.abs(p.established[0]?.skewSeconds ?? 99) <= 1);
-    p.link?.send(MessageType.STATE, [text(Opt.MESSAGE, 'hi')]);
-    s.link?.send(MessageType.UPDREQ, []);
+    p.link?.send({ type: 'STATE', serverState: 2 });
+    s.link?.send({ type: 'UPDREQ' });
     await until('messages', () => s.messages.length > 0 && p.messages.length > 0);
-    assert.equal(s.messages[0]?.type, MessageType.STATE);
-    assert.equal(p.messages[0]?.type, MessageType.UPDREQ);
+    assert.equal(s.messages[0]?.type, 'STATE');
+    assert.equal(p.messages[0]?.type, 'UPDREQ');
     await p.transport.stop(); await s.transport.stop();
   });
 
@@ -96,11 +97,11 @@ describe('FailoverTransport', () => {
     await start(p, s);
     await until('both established', () => p.established.length > 0 && s.established.length > 0);
     offsetMs = 30_000;
-    p.link?.send(MessageType.STATE, [text(Opt.MESSAGE, 'drifting')]);
+    p.link?.send({ type: 'STATE', serverState: 2 });
     await until('skew measured on the secondary', () => Math.abs(s.link?.skewSeconds ?? 0) >= 29);
     assert.ok(!s.closed.some((r) => /skew/.test(r)), `30 s is tolerated (closed: ${s.closed.join('; ')})`);
     offsetMs = 90_000;
-    p.link?.send(MessageType.STATE, [text(Opt.MESSAGE, 'too far')]);
+    p.link?.send({ type: 'STATE', serverState: 3 });
     await until('link refused for skew', () => s.problems.some((x) => x.kind === 'skew' && x.detail.reason === 4) && s.closed.some((r) => /skew/.test(r)));
     assert.match(s.closed.find((r) => /skew/.test(r)) ?? '', /clock skew -9\d s exceeds 60 s/);
     await p.transport.stop(); await s.transport.stop();
@@ -128,12 +129,15 @@ describe('FailoverTransport', () => {
     const [, ss] = settingsPair({ s: { partnerPort: 1 } });
     const s = side(ss);
     await start(s);
+    const now = Math.floor(Date.now() / 1000);
+    const header = (type: number, length: number): Buffer => { const b = Buffer.alloc(12); b.writeUInt16BE(length); b[2] = type; b[3] = 12; b.writeUInt32BE(now, 4); b.writeUInt32BE(1, 8); return b; };
+    const relationship = (name: string): Buffer => { const v = Buffer.from(name); const o = Buffer.alloc(4); o.writeUInt16BE(22); o.writeUInt16BE(v.length, 2); return Buffer.concat([o, v]); };
     const attacks = [
       Buffer.from([0x00, 0x05, 0x01]), // length < 12
       Buffer.from([0xff, 0xff]), // length > 2048
-      encodeMessage({ type: 99, time: Math.floor(Date.now() / 1000), xid: 1, options: [] }), // unknown type
-      encodeMessage({ type: MessageType.BNDUPD, time: Math.floor(Date.now() / 1000), xid: 1, options: [] }), // not CONNECT first
-      Buffer.concat([encodeMessage({ type: MessageType.CONNECT, time: 0, xid: 1, options: [text(22, 'a'), text(22, 'b')] })]), // duplicate option
+      header(99, 12), // unknown type
+      encodeFailoverMessage({ type: 'BNDUPD', time: now, xid: 1, bindings: [{ assignedIpAddress: 1 as never, bindingStatus: 2 }] }, { dialect: 'isc' }), // not CONNECT first
+      Buffer.concat([header(5, 12 + 10), relationship('a'), relationship('b')]), // duplicate option
     ];
     for (const bytes of attacks) {
       const sock = net.connect({ host: '127.0.0.1', port: ss.localPort, localAddress: '127.0.0.1' });
@@ -159,12 +163,13 @@ describe('FailoverTransport', () => {
     sock.on('close', () => { ended = true; });
     await new Promise((r) => sock.once('connect', r));
     const now = Math.floor(Date.now() / 1000);
-    sock.write(encodeMessage({ type: MessageType.CONNECT, time: now, xid: 1, options: [text(Opt.RELATIONSHIP, 'lab'), u32(Opt.MCLT, 60), bytes(Opt.HBA, new Uint8Array(32)), u32(Opt.RECEIVE_TIMER, 3600)] }));
+    sock.write(encodeFailoverMessage({ type: 'CONNECT', time: now, xid: 1, relationshipName: 'lab', mclt: 60, hba: Buffer.alloc(32), receiveTimer: 3600 }, { dialect: 'isc' }));
     await until('established', () => s.established.length === 1);
     await until('closed for silence', () => ended, 4000);
-    const types = new FrameReader().push(Buffer.concat(got)).map((f) => decodeMessage(f));
-    assert.deepEqual(types.map((m) => m.type), [MessageType.CONNECTACK, MessageType.DISCONNECT]);
-    assert.equal(types[1]?.options.find((o) => o.code === Opt.REJECT_REASON)?.value[0], 17);
+    const types = new FrameReader().push(Buffer.concat(got)).map((f) => decodeFailoverMessage(f));
+    assert.deepEqual(types.map((m) => m.type), ['CONNECTACK', 'DISCONNECT']);
+    const disconnect = types[1];
+    assert.equal(disconnect?.type === 'DISCONNECT' ? disconnect.rejectReason : undefined, 17);
     assert.match(s.closed[0] ?? '', /max-response-delay/);
     await s.transport.stop();
   });
@@ -183,5 +188,21 @@ describe('FailoverTransport', () => {
     await until('refusals', () => s.problems.filter((x) => x.kind === 'refused').length >= 2);
     for (const sock of socks) sock.destroy();
     await s.transport.stop();
+  });
+});
+
+describe('checkDigest', () => {
+  const msg: FailoverMessage = { type: 'CONTACT', time: 1_700_000_000, xid: 7 };
+  it('verifies a signed message, detects tampering, a wrong key, a missing and an unexpected digest', () => {
+    const key = Buffer.from('s3cret');
+    const signed = encodeFailoverMessage(msg, { dialect: 'isc', secret: key });
+    assert.equal(checkDigest(signed, key), 'ok');
+    const tampered = Buffer.from(signed); tampered[8] = tampered[8]! ^ 1;
+    assert.equal(checkDigest(tampered, key), 'bad');
+    assert.equal(checkDigest(signed, Buffer.from('other')), 'bad');
+    const plain = encodeFailoverMessage(msg, { dialect: 'isc' });
+    assert.equal(checkDigest(plain, key), 'missing');
+    assert.equal(checkDigest(signed, undefined), 'unexpected');
+    assert.equal(checkDigest(plain, undefined), 'ok');
   });
 });

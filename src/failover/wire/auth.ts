@@ -68,6 +68,11 @@ export function signMessage(buf: Buffer, secret: string | Buffer): Buffer {
   return out;
 }
 
+/** True when a well-formed message carries a message-digest option (anywhere). Never throws. */
+export function hasDigest(buf: Buffer): boolean {
+  return optionRefs(buf)?.some((o) => o.code === MESSAGE_DIGEST) ?? false;
+}
+
 /**
  * Checks the digest of one complete message. 'missing': no message-digest option. 'bad': a digest
  * that is not last, not HMAC-SHA256 of 32 bytes, or does not match; also any malformed message.

@@ -1,0 +1,73 @@
+// Between our lease records and the wire's binding transactions (BNDUPD, digest §2.1), in the
+// partner's dialect: binding-status and IP-flags mean different things to ISC (= draft-12) and to
+// Microsoft (dialect.ts), and Microsoft wants the client's subnet mask in every transaction. Pure.
+import type { BindingState, Lease } from '../leases/lease.ts';
+import type { Ipv4 } from '../net/ipv4.ts';
+import { bindingStateOf, bindingStateToWire, ISC_IP_FLAGS, type WireDialect } from './wire/dialect.ts';
+import type { Binding } from './wire/message.ts';
+
+const seconds = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
+const millis = (s: number | undefined): number | undefined => (s === undefined ? undefined : s * 1000);
+
+/** States that carry a client (chaddr / client-id) on the wire; ISC rejects ABANDONED with one (digest §10.1 item 8). */
+const WITH_CLIENT: ReadonlySet<BindingState> = new Set(['active', 'expired', 'released', 'reset']);
+/**
+ * Microsoft's binding-status 2 is BACKUP without a client and DECLINED with one (dialect.ts), so an
+ * ABANDONED address always goes with a client there: its own, else an all-zero chaddr (unverified
+ * against Windows, like the rest of the MS dialect).
+ */
+const NO_CLIENT_CHADDR = { htype: 1, address: Buffer.alloc(6) };
+
+/** One binding transaction for `lease`, as this server reports it to the partner. */
+export function bindingOf(lease: Lease, ctx: { now: number; dialect: WireDialect; subnetMask?: Ipv4 | undefined }): Binding {
+  const wire = bindingStateToWire(lease.state, ctx.dialect);
+  const msDeclined = ctx.dialect === 'ms' && lease.state === 'abandoned';
+  const withClient = WITH_CLIENT.has(lease.state) || msDeclined;
+  const hardware = withClient && lease.hw !== undefined ? hardwareOf(lease.hw)
+    : msDeclined && lease.clientId === undefined ? NO_CLIENT_CHADDR : undefined;
+  const active = lease.state === 'active';
+  return {
+    assignedIpAddress: lease.ip,
+    bindingStatus: wire.bindingStatus,
+    // ISC: IP-flags only when non-zero (digest §10.1 item 3); Microsoft: always.
+    ...(ctx.dialect === 'ms' || wire.ipFlags !== 0 ? { ipFlags: wire.ipFlags } : {}),
+    ...(withClient && lease.clientId !== undefined ? { clientIdentifier: Buffer.from(lease.clientId, 'hex') } : {}),
+    ...(hardware !== undefined ? { clientHardwareAddress: hardware } : {}),
+    ...(active ? { leaseExpirationTime: seconds(lease.expiresAt), potentialExpirationTime: seconds(Math.max(lease.tstp ?? lease.expiresAt, lease.expiresAt)) } : {}),
+    startTimeOfState: seconds(lease.cltt || ctx.now),
+    ...(lease.cltt > 0 ? { clientLastTransactionTime: seconds(lease.cltt) } : {}),
+    ...(ctx.dialect === 'ms' ? { msClientSubnetMask: ctx.subnetMask ?? (0xffffffff as Ipv4) } : {}),
+  };
+}
+
+function hardwareOf(hw: string): { htype: number; address: Buffer } {
+  const [htype, hex] = hw.split(':');
+  return { htype: Number(htype) & 0xff, address: Buffer.from(hex ?? '', 'hex') };
+}
+
+/** What a received binding transaction proposes, in our terms (times in ms). */
+export interface ProposedBinding {
+  readonly ip: Ipv4;
+  /** undefined: no or an unknown binding-status (rejected with reason 3). */
+  readonly state: BindingState | undefined;
+  readonly hw?: string;
+  readonly clientId?: string;
+  readonly expiresAt?: number | undefined;
+  readonly pet?: number | undefined;
+  readonly cltt?: number | undefined;
+  /** ISC IP-flags RESERVED (draft §12.12); Microsoft has no such flag. */
+  readonly reservedFlag: boolean;
+}
+
+export function proposedOf(b: Binding, dialect: WireDialect): ProposedBinding {
+  const hw = b.clientHardwareAddress;
+  const clientId = b.clientIdentifier !== undefined && b.clientIdentifier.length > 0 ? b.clientIdentifier.toString('hex') : undefined;
+  return {
+    ip: b.assignedIpAddress,
+    state: bindingStateOf(b, dialect),
+    ...(hw !== undefined ? { hw: `${hw.htype}:${hw.address.toString('hex')}` } : {}),
+    ...(clientId !== undefined ? { clientId } : {}),
+    expiresAt: millis(b.leaseExpirationTime), pet: millis(b.potentialExpirationTime), cltt: millis(b.clientLastTransactionTime),
+    reservedFlag: dialect === 'isc' && ((b.ipFlags ?? 0) & ISC_IP_FLAGS.RESERVED) !== 0,
+  };
+}
