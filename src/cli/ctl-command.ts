@@ -30,11 +30,13 @@ interface ScopeStatus { scope: string; poolSize: number; byState: Record<string,
 interface StatusJson {
   server: string;
   scopes: ScopeStatus[];
+  restartRequiredFor?: string[];
   failover?: {
     relationship: string; role: string; state: string; stateSince: string; secondsInState: number;
     mode?: { kind: string; splitPercent?: number; reservePercent?: number };
     partner: { state: string | null }; connection: { up: boolean; clockSkewSeconds: number | null };
     updates: { unacked: number; queued: number }; mcltSeconds: number;
+    loadBalance?: { primaryPercent: number };
   };
 }
 
@@ -82,7 +84,15 @@ export function formatStatus(s: StatusJson, server: string): string {
       `MCLT                ${duration(f.mcltSeconds)}`,
       `Unacked updates     ${f.updates.unacked} (queued ${f.updates.queued})`,
     );
-  } else {
+    // The secondary answers by the primary's split, which may differ from its own config until it reconnects.
+    if (f.loadBalance !== undefined && f.mode?.kind === 'load-balance') {
+      lines.push(`Split in force      ${f.loadBalance.primaryPercent}% primary / ${100 - f.loadBalance.primaryPercent}% secondary (hash buckets)`);
+    }
+  }
+  if (s.restartRequiredFor !== undefined && s.restartRequiredFor.length > 0) {
+    lines.push(`Restart required    ${s.restartRequiredFor.join(', ')} changed in the config file; running with the old values`);
+  }
+  if (!f) {
     lines.push('Relationship        none (standalone server)');
   }
   lines.push('', pad(['Scope', 'Pool', 'Active', 'Expired', 'Released', 'Abandoned', 'In use']));

@@ -45,6 +45,14 @@ describe('dhcp-failover ctl', () => {
     assert.match(text, /office\s+200\s+50\s+3\s+0\s+0\s+25\.0%/);
   });
 
+  it('shows the split in force (load balance) and settings waiting for a restart', () => {
+    const lb = { ...STATUS, restartRequiredFor: ['failover.partner'], failover: { ...STATUS.failover, mode: { kind: 'load-balance', splitPercent: 50 }, loadBalance: { primaryPercent: 80 } } };
+    const text = formatStatus(lb, 'http://x:8067');
+    assert.match(text, /Split in force\s+80% primary \/ 20% secondary/);
+    assert.match(text, /Restart required\s+failover\.partner changed/);
+    assert.doesNotMatch(formatStatus(STATUS, 'http://x:8067'), /Split in force|Restart required/);
+  });
+
   it('reads status and leases from the admin API', async () => {
     assert.match((await run('status')).out, /Relationship\s+hq \(this server is primary\)/);
     assert.deepEqual(JSON.parse((await run('status', [], true)).out), STATUS);
