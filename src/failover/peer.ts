@@ -1,35 +1,31 @@
 // The failover runtime for one relationship: owns the state-machine snapshot, runs its effects in
 // order (persist first; keep the old snapshot if persisting fails), keeps timers on an injected
-// Clock, talks to the partner through connection.ts, sends a BNDUPD for every lease this server
-// commits (update-queue.ts), applies received BNDUPDs through binding-rules.checkUpdate and
-// engine.applyRemote, answers UPDREQ/UPDREQALL, and exposes status and admin actions.
+// Clock, talks to the partner through connection.ts, hands binding updates to binding-sync.ts,
+// balances pools with a foreign partner, applies config changes, and exposes status and admin actions.
 // Events are processed one at a time (a promise chain), so effects never interleave.
 import type { Clock } from '../clock.ts';
 import type { ScopePlan } from '../dhcp/pool.ts';
-import { isDynamic } from '../dhcp/pool.ts';
-import { clientKeyOf, type BindingState, type Lease } from '../leases/lease.ts';
+import type { Lease } from '../leases/lease.ts';
 import type { LeaseView } from '../leases/lease-index.ts';
 import type { LeaseStore } from '../leases/store.ts';
 import { log } from '../log.ts';
 import type { FailoverMetrics } from '../metrics/registry.ts';
-import { formatIpv4, type Ipv4 } from '../net/ipv4.ts';
-import { checkUpdate, type LocalBinding } from './binding-rules.ts';
+import type { Ipv4 } from '../net/ipv4.ts';
+import { BindingSync } from './binding-sync.ts';
 import type { FailoverConfig } from './config.ts';
 import { FailoverTransport, type Link, type LinkSettings, type PartnerParams } from './connection.ts';
-import { bindingOf, proposedOf } from './binding-message.ts';
-import { wireDialectOf, type WireDialect } from './wire/dialect.ts';
-import type { BindingAck, Bndack, Bndupd, FailoverMessage, State, Updreq, Updreqall } from './wire/message.ts';
-import { SERVER_FLAGS, serverStateFromWire, serverStateToWire } from './wire/options.ts';
 import { bucketCount, bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
+import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
 import { planBackupTransfers } from './pool-balance.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
-import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
 import {
   boot, ownReport, PARTNER_STATES, SERVER_STATES, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
   type PersistedState, type Snapshot, type TimerName,
 } from './state-machine.ts';
-import { UpdateQueue } from './update-queue.ts';
+import { wireDialectOf, type WireDialect } from './wire/dialect.ts';
+import type { FailoverMessage, State } from './wire/message.ts';
+import { SERVER_FLAGS, serverStateFromWire, serverStateToWire } from './wire/options.ts';
 
 /** How often the persisted record's lastOperationAt is refreshed (digest §4.3 step 5). */
 const OPERATION_REFRESH_MS = 60_000;
@@ -87,7 +83,8 @@ export function polarityOf(c: Pick<FailoverConfig, 'partnerDialect'>): HbaPolari
 interface StoredRecord extends PersistedState { readonly mcltSeconds?: number }
 
 export class FailoverPeer {
-  readonly queue: UpdateQueue;
+  /** BNDUPD/BNDACK, UPDREQ(ALL)/UPDDONE and the update queue (binding-sync.ts). */
+  readonly sync: BindingSync;
   /** Rebuilt when the config changes (the engine reads it through deferredPolicy). */
   policy: FailoverPolicy;
   private readonly opts: PeerOptions;
@@ -96,7 +93,7 @@ export class FailoverPeer {
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<TimerName | 'operation' | 'ack-watch' | 'pool-balance', { cancel(): void }>();
+  private readonly timers = new Map<TimerName | 'operation' | 'pool-balance', { cancel(): void }>();
   private transport: FailoverTransport | undefined;
   private link: Link | undefined;
   /** The partner's first STATE arrived on `link` (communications OK). */
@@ -104,7 +101,6 @@ export class FailoverPeer {
   private params: PartnerParams | undefined;
   private hba: Uint8Array;
   private ourRequestXid: number | undefined;
-  private answering: { link: Link; xid: number } | undefined;
   private stopped = false;
 
   constructor(opts: PeerOptions) {
@@ -112,7 +108,14 @@ export class FailoverPeer {
     this.cfg = opts.config;
     this.secret = opts.secret;
     this.labels = { relationship: opts.config.relationship, server: opts.serverName };
-    this.queue = new UpdateQueue({ window: 0 });
+    this.sync = new BindingSync({
+      engine: opts.engine, clock: opts.clock, metrics: opts.metrics,
+      config: () => this.cfg, state: () => this.snap.state,
+      readyLink: () => (this.link !== undefined && this.commsOk && this.link.state === 'established' ? this.link : undefined),
+      currentLink: () => this.link, wireDialect: () => this.wireDialect,
+      skewMs: () => Math.abs(this.skewSeconds() ?? 0) * 1000, petFor: (ip) => this.policy.petFor(ip),
+      enqueueWork: (fn) => this.enqueueWork(fn), changed: () => this.updateGauges(),
+    });
     this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
     this.policy = this.buildPolicy();
   }
@@ -198,7 +201,7 @@ export class FailoverPeer {
     const booted = boot(record, this.machineConfig(record), now);
     await this.runStep(booted.next, booted.effects, undefined);
     // Updates that were never acked before the restart go out again (digest §1.10).
-    for (const lease of this.opts.engine.leases.values()) if (lease.pendingAck === true) this.queue.enqueue(lease);
+    this.sync.queueOwed();
     this.refreshOperation();
     this.transport = new FailoverTransport(this.linkSettings(), this.opts.clock, {
       established: (link, params) => this.enqueueWork(() => this.onEstablished(link, params)),
@@ -225,6 +228,7 @@ export class FailoverPeer {
     this.stopped = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+    this.sync.stop();
     await this.transport?.stop();
     // Work stuck on a hung store must not hold the shutdown forever.
     let t: { cancel(): void } | undefined;
@@ -309,9 +313,8 @@ export class FailoverPeer {
     const now = this.opts.clock.now();
     const leases: Lease[] = plan.toBackup.map(({ ip, scope }) => ({ ip, scope, state: 'backup', expiresAt: now, cltt: now, pendingAck: true }));
     await engine.applyRemote(leases);
-    for (const lease of leases) this.queue.enqueue(lease);
     log.info('failover.pool.balanced', { reason, handedOver: leases.length, pools: plan.counts });
-    this.pump();
+    this.sync.send(leases);
     return leases.length;
   }
 
@@ -331,7 +334,7 @@ export class FailoverPeer {
         log.info('failover.updates.requested', { message: e.message, xid: this.ourRequestXid });
         return;
       }
-      case 'send-pending-updates': this.pump(); return;
+      case 'send-pending-updates': this.sync.pump(); return;
       case 'set-service': log.info('failover.service.changed', { ...e.service, state: this.snap.state }); return;
       case 'log': {
         // The core's `event` field (what triggered the step) must not overwrite the log line's event name.
@@ -370,7 +373,7 @@ export class FailoverPeer {
     this.link = link;
     this.params = params;
     this.commsOk = false;
-    this.queue.setWindow(params.maxUnacked);
+    this.sync.linkUp(params.maxUnacked);
     this.opts.metrics?.clockSkewSeconds.set({ relationship: this.config.relationship }, params.skewSeconds);
     if (this.config.role === 'secondary') {
       if (params.hba !== undefined) this.hba = params.hba;
@@ -387,9 +390,8 @@ export class FailoverPeer {
     const hadComms = this.commsOk;
     this.link = undefined;
     this.commsOk = false;
-    this.answering = undefined;
     this.ourRequestXid = undefined;
-    const back = this.queue.requeueInflight();
+    const back = this.sync.linkLost();
     log.warn('failover.link.lost', { reason, requeued: back });
     this.updateGauges();
     if (hadComms) {
@@ -411,9 +413,9 @@ export class FailoverPeer {
     if (link !== this.link) return; // a message from a link that is no longer ours is void (§1.10)
     switch (m.type) {
       case 'STATE': await this.onState(m); return;
-      case 'BNDUPD': await this.onBndupd(link, m); return;
-      case 'BNDACK': await this.onBndack(m); return;
-      case 'UPDREQ': case 'UPDREQALL': this.onUpdateRequest(link, m); return;
+      case 'BNDUPD': await this.sync.onBndupd(link, m); return;
+      case 'BNDACK': await this.sync.onBndack(m); return;
+      case 'UPDREQ': case 'UPDREQALL': this.sync.onUpdateRequest(link, m); return;
       case 'UPDDONE':
         if (m.xid === this.ourRequestXid) {
           this.ourRequestXid = undefined;
@@ -449,7 +451,7 @@ export class FailoverPeer {
     const r = step(this.snap, event, this.opts.clock.now());
     await this.runStep(r.next, r.effects, event);
     this.updateGauges();
-    this.pump();
+    this.sync.pump();
   }
 
   private sendState(): void {
@@ -461,192 +463,9 @@ export class FailoverPeer {
     });
   }
 
-  // ------------------------------------------------------------------ binding updates out
-
-  /**
-   * Called by the engine before it indexes and stores a lease this server commits: a lease the partner
-   * must hear about is stored as owed (`pendingAck`) with the PET it will be told, in the same write as
-   * the lease itself and so before the client's ACK (invariant 10). A crash after the ACK then still
-   * sends the BNDUPD on restart (start() queues every pendingAck lease).
-   */
-  prepareCommit(lease: Lease): Lease {
-    if (!this.reportsToPartner(lease)) return lease;
-    const pet = lease.state === 'active' ? Math.max(this.policy.petFor(lease.ip) ?? lease.expiresAt, lease.expiresAt) : undefined;
-    return { ...lease, pendingAck: true, ...(pet !== undefined ? { tstp: pet, partnerExpiresAt: pet } : {}) };
-  }
-
-  /** An ISC primary rejects EXPIRED from its secondary in NORMAL and sends its own (digest §10.1 item 10). */
-  private reportsToPartner(lease: Lease): boolean {
-    return !(lease.state === 'expired' && this.config.partnerDialect === 'isc' && this.config.role === 'secondary' && this.snap.state === 'normal');
-  }
-
-  /** Called by the engine after every lease this server committed (prepared above): queue the BNDUPD. */
-  onCommit(lease: Lease): void {
-    void this.enqueueWork(() => {
-      const current = this.opts.engine.leases.get(lease.ip);
-      if (current !== undefined && (current.cltt !== lease.cltt || current.state !== lease.state || current.expiresAt !== lease.expiresAt)) return; // superseded
-      if (lease.pendingAck !== true) {
-        log.debug('failover.bndupd.not_sent', { ip: formatIpv4(lease.ip), state: lease.state });
-        return;
-      }
-      this.queue.enqueue(lease);
-      this.pump();
-    });
-  }
-
-  /** Sends what the window allows (only while communications are OK). */
-  private pump(): void {
-    const link = this.link;
-    if (link === undefined || !this.commsOk || link.state !== 'established') { this.updateGauges(); return; }
-    const now = this.opts.clock.now();
-    for (const entry of this.queue.takeSendable()) {
-      const xid = link.send({ type: 'BNDUPD', bindings: [this.bindingFor(entry.lease, now)] });
-      this.queue.markSent(entry, xid, now);
-      this.opts.metrics?.updatesSent.inc({ relationship: this.config.relationship });
-    }
-    this.maybeUpdDone();
-    this.watchAcks();
-    this.updateGauges();
-  }
-
-  /**
-   * A partner that keeps the link alive but stops acking (D12 §4.2 "acks stop coming", optional) would
-   * leave us in NORMAL with leases it never learns: after max-response-delay without a BNDACK for the
-   * oldest update the link is closed, which moves us to COMMUNICATIONS-INTERRUPTED.
-   */
-  private watchAcks(): void {
-    if (this.timers.has('ack-watch') || this.queue.inflightCount === 0) return;
-    const limit = this.config.maxResponseDelaySeconds * 1000;
-    const oldest = this.queue.oldestInflightAt() ?? this.opts.clock.now();
-    const wait = Math.max(1, oldest + limit - this.opts.clock.now());
-    this.timers.set('ack-watch', this.opts.clock.setTimer(wait, () => {
-      this.timers.delete('ack-watch');
-      void this.enqueueWork(() => {
-        const first = this.queue.oldestInflightAt();
-        if (first !== undefined && this.opts.clock.now() - first >= limit && this.link !== undefined) {
-          log.warn('failover.bndack.overdue', { unacked: this.queue.inflightCount, waitedMs: this.opts.clock.now() - first });
-          this.link.close('no BNDACK within max-response-delay', { rejectReason: 17 });
-          return;
-        }
-        this.watchAcks();
-      });
-    }));
-  }
-
-  /** One binding transaction for the partner, in its dialect (Microsoft also wants the scope's mask). */
-  private bindingFor(lease: Lease, now: number): Bndupd['bindings'][number] {
-    const plan = this.opts.engine.scopePlans.find((p) => p.scope.name === lease.scope);
-    const prefix = plan?.scope.subnet.prefix;
-    const subnetMask = prefix === undefined ? undefined : ((prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0) as Ipv4);
-    return bindingOf(lease, { now, dialect: this.wireDialect, subnetMask });
-  }
-
-  private async onBndack(m: Bndack): Promise<void> {
-    for (const ack of m.acks) await this.onBindingAck(m.xid, ack);
-    this.pump();
-  }
-
-  private async onBindingAck(xid: number, ack: BindingAck): Promise<void> {
-    const f = this.queue.ack(xid, ack.assignedIpAddress);
-    if (f === undefined) { log.debug('failover.bndack.unmatched', { xid, ip: formatIpv4(ack.assignedIpAddress) }); return; }
-    const relationship = this.config.relationship;
-    const current = this.opts.engine.leases.get(f.ip);
-    const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
-    if (ack.rejectReason !== undefined) {
-      this.opts.metrics?.updatesRejected.inc({ relationship, reason: String(ack.rejectReason) });
-      log.warn('failover.bndupd.rejected', { ip: formatIpv4(f.ip), state: f.lease.state, rejectReason: ack.rejectReason, message: ack.message });
-      return;
-    }
-    this.opts.metrics?.updatesAcked.inc({ relationship });
-    if (same) {
-      // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
-      const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
-      const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
-      await this.opts.engine.applyRemote([next]);
-    }
-  }
-
-  private onUpdateRequest(link: Link, m: Updreq | Updreqall): void {
-    const all = m.type === 'UPDREQALL';
-    let n = 0;
-    for (const lease of this.opts.engine.leases.values()) {
-      if (all || lease.pendingAck === true) { this.queue.enqueue(lease); n++; }
-    }
-    log.info('failover.updates.answering', { message: m.type, bindings: n });
-    this.answering = { link, xid: m.xid };
-    this.pump();
-  }
-
-  /** UPDDONE only once every update generated for the request was acked (invariant 15). */
-  private maybeUpdDone(): void {
-    const a = this.answering;
-    if (a === undefined || !this.queue.idle) return;
-    this.answering = undefined;
-    if (a.link === this.link) a.link.send({ type: 'UPDDONE' }, a.xid);
-  }
-
-  // ------------------------------------------------------------------ binding updates in
-
-  /** Every transaction of a BNDUPD (Microsoft batches up to 16) is decided and stored, then one BNDACK answers them all. */
-  private async onBndupd(link: Link, m: Bndupd): Promise<void> {
-    const acks: BindingAck[] = [];
-    for (const b of m.bindings) {
-      const ack = await this.applyBinding(b);
-      if (ack !== undefined) acks.push(ack);
-    }
-    if (acks.length > 0 && link === this.link && link.state === 'established') link.send({ type: 'BNDACK', acks }, m.xid);
-  }
-
-  /** Decides one binding transaction; undefined = not stored (no ack: the partner resends after reconnect). */
-  private async applyBinding(b: Bndupd['bindings'][number]): Promise<BindingAck | undefined> {
-    const relationship = this.config.relationship;
-    const p = proposedOf(b, this.wireDialect);
-    const ip = p.ip;
-    const nack = (reason: number, why: string): BindingAck => {
-      this.opts.metrics?.updatesReceived.inc({ relationship, result: 'rejected' });
-      log.info('failover.bndupd.refused', { ip: formatIpv4(ip), rejectReason: reason, why });
-      return { assignedIpAddress: ip, rejectReason: reason, message: why.slice(0, 200) };
-    };
-    if (b.bindingStatus === undefined) return nack(3, 'binding-status is required');
-    const state = p.state;
-    if (state === undefined) return nack(3, `unknown binding-status ${b.bindingStatus}`);
-    const now = this.opts.clock.now();
-    const plan = this.opts.engine.scopePlans.find((pl) => isDynamic(pl, ip) || pl.reservedIps.has(ip));
-    const client = { ...(p.clientId !== undefined ? { clientId: p.clientId } : {}), ...(p.hw !== undefined ? { hw: p.hw } : {}) };
-    const existing = this.opts.engine.leases.get(ip);
-    const decision = checkUpdate({
-      role: this.config.role,
-      local: existing === undefined ? undefined : localBindingOf(existing, plan),
-      proposed: {
-        state, client: clientKeyOf(client), hasHardwareAddress: p.hw !== undefined,
-        cltt: p.cltt, expiresAt: p.expiresAt, pet: p.pet, reservedFlag: p.reservedFlag,
-      },
-      inPool: plan !== undefined, now, skewMs: Math.abs(this.skewSeconds() ?? 0) * 1000,
-    });
-    if (decision.kind === 'reject') return nack(decision.reason, decision.rule);
-    const changes = decision.kind === 'accept-with-changes' ? decision.changes : {};
-    const finalState: BindingState = changes.state ?? state;
-    const base: Lease = {
-      ip, scope: plan!.scope.name, state: finalState, expiresAt: changes.expiresAt ?? p.expiresAt ?? existing?.expiresAt ?? now, cltt: p.cltt ?? now,
-      ...(p.pet !== undefined ? { tsfp: p.pet } : existing?.tsfp !== undefined ? { tsfp: existing.tsfp } : {}),
-    };
-    const stored: Lease = finalState === 'free' || finalState === 'backup' || finalState === 'abandoned'
-      ? base
-      : {
-        ...base, ...client,
-        ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf(client) ? { hostname: existing.hostname } : {}),
-      };
-    try {
-      await this.opts.engine.applyRemote([stored]); // on stable storage before the BNDACK (invariant 12)
-    } catch (err) {
-      this.opts.metrics?.updatesReceived.inc({ relationship, result: 'failed' });
-      log.error('failover.bndupd.store_failed', { ip: formatIpv4(ip), err });
-      return undefined;
-    }
-    this.opts.metrics?.updatesReceived.inc({ relationship, result: 'accepted' });
-    log.debug('failover.bndupd.applied', { ip: formatIpv4(ip), state: finalState, rule: decision.rule });
-    return { assignedIpAddress: ip };
-  }
+  /** The engine's hooks (server-command.ts): mark a lease owed before it is stored; queue it after. */
+  prepareCommit(lease: Lease): Lease { return this.sync.prepareCommit(lease); }
+  onCommit(lease: Lease): void { this.sync.onCommit(lease); }
 
   // ------------------------------------------------------------------ admin, status
 
@@ -656,10 +475,8 @@ export class FailoverPeer {
   /** Operator: resend every binding to the partner (full resync from our side). */
   adminResync(): Promise<void> {
     return this.enqueueWork(() => {
-      let n = 0;
-      for (const lease of this.opts.engine.leases.values()) { this.queue.enqueue(lease); n++; }
+      const n = this.sync.send(this.opts.engine.leases.values());
       log.info('failover.resync.queued', { bindings: n });
-      this.pump();
     });
   }
 
@@ -679,7 +496,7 @@ export class FailoverPeer {
         up: this.commsOk, linkEstablished: this.link !== undefined, remote: this.link?.remote ?? null,
         clockSkewSeconds: this.skewSeconds() ?? null,
       },
-      updates: { unacked: this.queue.inflightCount, queued: this.queue.pendingCount },
+      updates: { unacked: this.sync.queue.inflightCount, queued: this.sync.queue.pendingCount },
       mcltSeconds: Math.round(this.snap.config.mcltMs / 1000),
       loadBalance: (() => {
         const primaryBuckets = bucketCount(this.hba, { role: 'primary', polarity: polarityOf(this.config) });
@@ -706,15 +523,7 @@ export class FailoverPeer {
     m.connectionUp.set(rel, this.commsOk ? 1 : 0);
     const skew = this.skewSeconds();
     if (skew !== undefined) m.clockSkewSeconds.set(rel, skew);
-    m.unackedUpdates.set(rel, this.queue.inflightCount);
-    m.queuedUpdates.set(rel, this.queue.pendingCount);
+    m.unackedUpdates.set(rel, this.sync.queue.inflightCount);
+    m.queuedUpdates.set(rel, this.sync.queue.pendingCount);
   }
-}
-
-function freeLease(l: Lease): Lease {
-  return { ip: l.ip, scope: l.scope, state: 'free', expiresAt: l.expiresAt, cltt: l.cltt, ...(l.tsfp !== undefined ? { tsfp: l.tsfp } : {}), pendingAck: false };
-}
-
-function localBindingOf(l: Lease, plan: ScopePlan | undefined): LocalBinding {
-  return { state: l.state, client: clientKeyOf(l), cltt: l.cltt, expiresAt: l.expiresAt, stos: l.cltt, reserved: plan?.reservedIps.has(l.ip) ?? false };
 }

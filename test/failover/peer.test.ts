@@ -135,7 +135,7 @@ describe('FailoverPeer (two peers on loopback)', () => {
     await until('active reaches the primary', () => a.engine.leases.get(active.ip)?.state === 'active');
     await b.peer.idle();
     assert.equal(a.engine.leases.get(expired.ip), undefined, 'EXPIRED not sent by an ISC-dialect secondary in NORMAL');
-    assert.equal(b.peer.queue.pendingCount + b.peer.queue.inflightCount, 0);
+    assert.equal(b.peer.sync.queue.pendingCount + b.peer.sync.queue.inflightCount, 0);
     await a.peer.stop(); await b.peer.stop();
   });
 
