@@ -29,8 +29,11 @@ import { SERVER_FLAGS, serverStateFromWire, serverStateToWire } from './wire/opt
 
 /** How often the persisted record's lastOperationAt is refreshed (digest §4.3 step 5). */
 const OPERATION_REFRESH_MS = 60_000;
-/** Safe-period re-check when the guard lacks evidence. */
-const SWITCHOVER_RECHECK_MS = 30_000;
+/**
+ * Once the safe period has run, how often the guard's evidence is re-checked while it lacks any: the
+ * partner's clients retry every few seconds, so a short period takes over soon after they start.
+ */
+const SWITCHOVER_RECHECK_MS = 2_000;
 /** Pool balancing with a foreign partner: how often the primary re-checks each pool's BACKUP share in NORMAL. */
 const POOL_BALANCE_MS = 60_000;
 /** At most this many addresses handed over per balancing run (the update window paces them anyway). */

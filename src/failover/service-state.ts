@@ -61,10 +61,26 @@ export const ISC_PEER_DEMANDS_SILENCE: ReadonlySet<PartnerState> = new Set<Partn
   'partner-down', 'potential-conflict', 'conflict-done', 'resolution-interrupted',
 ]);
 
-export function serviceFor(state: ServerState, ctx: { role: Role; dialect: Dialect; partnerState?: PartnerState | undefined }): ServicePolicy {
+export interface ServiceContext {
+  readonly role: Role;
+  readonly dialect: Dialect;
+  readonly partnerState?: PartnerState | undefined;
+  /** Automatic switchover is configured (partner-down-guard.ts needs evidence in COMM-INT). */
+  readonly autoPartnerDown?: boolean | undefined;
+}
+
+export function serviceFor(state: ServerState, ctx: ServiceContext): ServicePolicy {
   const table = ctx.dialect === 'isc' ? ISC_SERVICE : DRAFT_SERVICE;
   const policy = table[state][ctx.role];
   if (ctx.dialect === 'isc' && ctx.partnerState !== undefined && ISC_PEER_DEMANDS_SILENCE.has(ctx.partnerState)) return NONE;
+  // Waiting for evidence that the partner stopped serving (Kea's HA does the same while it detects a
+  // dead partner): keep balancing DISCOVERs, so the partner's new clients are answered only once their
+  // `secs` passes loadBalanceMaxSeconds. An alive partner answers them first and they never retry; a
+  // dead one leaves them retrying with a growing `secs`, which is the evidence. Answering every client
+  // at once would hide both cases alike, and the switchover could never be automatic.
+  if (state === 'communications-interrupted' && ctx.autoPartnerDown === true && policy.loadBalance === 'off') {
+    return { ...policy, loadBalance: 'discover-only' };
+  }
   return policy;
 }
 

@@ -168,7 +168,10 @@ function requestUpdates(s: Snapshot): { next: Snapshot; effects: Effect[] } {
 
 /** What clients get from this snapshot: own state, role, dialect and the partner's last state (ISC "peer demands"). */
 export function serviceOf(s: Snapshot): ServicePolicy {
-  return serviceFor(s.state, { role: s.config.role, dialect: s.config.dialect, partnerState: s.connected ? s.partner?.state : undefined });
+  return serviceFor(s.state, {
+    role: s.config.role, dialect: s.config.dialect, partnerState: s.connected ? s.partner?.state : undefined,
+    autoPartnerDown: s.config.autoPartnerDown.enabled,
+  });
 }
 
 function sameService(a: ServicePolicy, b: ServicePolicy): boolean {

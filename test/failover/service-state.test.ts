@@ -66,3 +66,19 @@ describe('invariants', () => {
     }
   });
 });
+
+describe('automatic switchover configured: COMMUNICATIONS-INTERRUPTED keeps balancing DISCOVERs (evidence)', () => {
+  for (const dialect of ['draft', 'isc', 'ms'] as Dialect[]) {
+    for (const role of ['primary', 'secondary'] as Role[]) {
+      it(`${dialect} ${role}`, () => {
+        const off = serviceFor('communications-interrupted', { role, dialect });
+        const on = serviceFor('communications-interrupted', { role, dialect, autoPartnerDown: true });
+        assert.equal(off.loadBalance, 'off');
+        assert.deepEqual(on, { ...off, loadBalance: 'discover-only' });
+        // Only COMM-INT changes; PARTNER-DOWN serves everyone at once either way.
+        assert.deepEqual(serviceFor('partner-down', { role, dialect, autoPartnerDown: true }), serviceFor('partner-down', { role, dialect }));
+        assert.deepEqual(serviceFor('normal', { role, dialect, autoPartnerDown: true }), serviceFor('normal', { role, dialect }));
+      });
+    }
+  }
+});

@@ -10,20 +10,16 @@
 // Needs root (UDP port 67 on the relay address) and redis-server. Every wait and loop is bounded.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { StoreConfig } from '../../src/config/schema.ts';
-import { MessageType } from '../../src/dhcp/message.ts';
-import { getMessageType } from '../../src/dhcp/options.ts';
-import { decodeMessage, encodeMessage } from '../../src/dhcp/wire.ts';
 import { openStore } from '../../src/leases/open-store.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
-import { ip, makeRequest } from '../fakes/dhcp-builders.ts';
 import { startRedis, type RunningRedis } from '../fakes/redis-server.ts';
+import { macOf, RelayClient, type Acquired } from '../fakes/relay-client.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
 const BASE = 41_000 + (process.pid % 2000) * 4;
@@ -103,48 +99,10 @@ async function activeIn(role: Role): Promise<Map<string, string>> {
   } finally { await store.close(); }
 }
 
-interface Acked { readonly mac: string; readonly hw: string; readonly ip: string; readonly server: string }
-
-/** A relay agent on 127.0.8.1:67 that forwards every client message to both servers, like dhcrelay. */
-class Relay {
-  private readonly socket = dgram.createSocket('udp4');
-  private readonly waiting = new Map<string, (reply: ReturnType<typeof decodeMessage>) => void>();
-  async open(): Promise<void> {
-    this.socket.on('message', (buf) => {
-      try {
-        const reply = decodeMessage(buf);
-        this.waiting.get(`${reply.xid}:${getMessageType(reply)}`)?.(reply);
-      } catch { /* not ours */ }
-    });
-    await new Promise<void>((resolve, reject) => { this.socket.once('error', reject); this.socket.bind(67, RELAY, () => resolve()); });
-  }
-  close(): void { this.socket.close(); }
-  private exchange(msg: ReturnType<typeof makeRequest>, expect: number, ms = 4000): Promise<ReturnType<typeof decodeMessage> | undefined> {
-    const key = `${msg.xid}:${expect}`;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => { this.waiting.delete(key); resolve(undefined); }, ms);
-      this.waiting.set(key, (reply) => { clearTimeout(t); this.waiting.delete(key); resolve(reply); });
-      const packet = encodeMessage(msg);
-      for (const host of Object.values(HOSTS)) this.socket.send(packet, DHCP_PORT, host);
-    });
-  }
-  /** DISCOVER → first OFFER → REQUEST → ACK; `requested` asks for a previous address. */
-  async lease(mac: string, requested?: string): Promise<Acked | undefined> {
-    const xid = Math.floor(Math.random() * 0xffffffff);
-    const offer = await this.exchange(makeRequest({ type: MessageType.DISCOVER, mac, xid, giaddr: ip(RELAY), ...(requested ? { requested: ip(requested) } : {}) }), MessageType.OFFER);
-    if (offer === undefined) return undefined;
-    const serverId = offer.options.get(54)!.readUInt32BE(0);
-    const ack = await this.exchange(makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr: ip(RELAY), requested: offer.yiaddr, serverId }), MessageType.ACK);
-    if (ack === undefined) return undefined;
-    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(ack.yiaddr), server: formatIpv4(serverId) };
-  }
-}
-
-const macOf = (i: number): string => `02:d0:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 
 describe('durability: acknowledged leases survive kill -9 of a server and its Redis', { skip, timeout: 180_000 }, () => {
-  const relay = new Relay();
-  const acked: Acked[] = [];
+  const relay = new RelayClient({ relayAddress: RELAY, targets: Object.values(HOSTS), serverPort: DHCP_PORT });
+  const acked: Acquired[] = [];
 
   before(async () => {
     for (const role of ['primary', 'secondary'] as const) redis.set(role, await startRedis({ appendonly: true, appendfsync: 'always' }));
@@ -163,7 +121,7 @@ describe('durability: acknowledged leases survive kill -9 of a server and its Re
 
   it(`${CLIENTS} clients get leases from both servers; then the primary and its Redis die together`, async () => {
     for (let i = 0; i < CLIENTS; i += 20) {
-      const batch = await Promise.all(Array.from({ length: Math.min(20, CLIENTS - i) }, (_, k) => relay.lease(macOf(i + k))));
+      const batch = await Promise.all(Array.from({ length: Math.min(20, CLIENTS - i) }, (_, k) => relay.acquire(macOf(0xd0, i + k))));
       for (const a of batch) if (a !== undefined) acked.push(a);
     }
     await Promise.all([kill9(procs.get('primary')!), redis.get('primary')!.kill9()]);
@@ -177,7 +135,7 @@ describe('durability: acknowledged leases survive kill -9 of a server and its Re
     await until('the secondary notices', async () => (await stateOf('secondary')) === 'communications-interrupted', 15_000);
     const theirs = await activeIn('secondary');
     for (const a of acked.filter((x) => x.server === HOSTS.secondary)) assert.equal(theirs.get(a.ip), a.hw, `${a.ip} (acked by the secondary)`);
-    const renewals = await Promise.all(acked.slice(0, 40).map((a) => relay.lease(a.mac, a.ip)));
+    const renewals = await Promise.all(acked.slice(0, 40).map((a) => relay.acquire(a.mac, { requested: a.ip })));
     renewals.forEach((r, k) => {
       assert.equal(r?.ip, acked[k]!.ip, `${acked[k]!.mac} keeps its address`);
       assert.equal(r?.server, HOSTS.secondary);
