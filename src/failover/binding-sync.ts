@@ -162,6 +162,7 @@ export class BindingSync {
     const f = this.queue.ack(xid, ack.assignedIpAddress);
     if (f === undefined) { log.debug('failover.bndack.unmatched', { xid, ip: formatIpv4(ack.assignedIpAddress) }); return; }
     const relationship = this.ctx.config().relationship;
+    this.ctx.metrics?.updateAckSeconds.observe({ relationship }, Math.max(0, this.ctx.clock.now() - f.sentAt) / 1000);
     const current = this.ctx.engine.leases.get(f.ip);
     const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
     if (ack.rejectReason !== undefined) {

@@ -58,6 +58,7 @@ export interface FailoverMetrics {
   readonly updatesSent: client.Counter<'relationship'>;
   readonly updatesAcked: client.Counter<'relationship'>;
   readonly updatesRejected: client.Counter<'relationship' | 'reason'>;
+  readonly updateAckSeconds: client.Histogram<'relationship'>;
   readonly updatesReceived: client.Counter<'relationship' | 'result'>;
   readonly authFailures: client.Counter<'relationship'>;
   readonly connectRejects: client.Counter<'relationship' | 'reason'>;
@@ -79,6 +80,10 @@ export function createFailoverMetrics(registry: client.Registry, collect?: (m: F
     updatesSent: new client.Counter({ name: 'dhcp_failover_updates_sent_total', help: 'BNDUPDs sent', labelNames: ['relationship'], registers: r }),
     updatesAcked: new client.Counter({ name: 'dhcp_failover_updates_acked_total', help: 'BNDUPDs the partner accepted', labelNames: ['relationship'], registers: r }),
     updatesRejected: new client.Counter({ name: 'dhcp_failover_updates_rejected_total', help: 'BNDUPDs the partner rejected, by reject reason', labelNames: ['relationship', 'reason'], registers: r }),
+    updateAckSeconds: new client.Histogram({
+      name: 'dhcp_failover_update_ack_seconds', help: 'Time from sending a BNDUPD to its BNDACK (accepted or rejected)', labelNames: ['relationship'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: r,
+    }),
     updatesReceived: new client.Counter({ name: 'dhcp_failover_updates_received_total', help: 'BNDUPDs received, by result (accepted, rejected, failed)', labelNames: ['relationship', 'result'], registers: r }),
     authFailures: new client.Counter({ name: 'dhcp_failover_auth_failures_total', help: 'Failover messages with a missing, bad or unexpected message digest (the link is closed)', labelNames: ['relationship'], registers: r }),
     connectRejects: new client.Counter({ name: 'dhcp_failover_connect_rejects_total', help: 'Handshakes refused (by us or the partner), by reject reason (4 = clock skew)', labelNames: ['relationship', 'reason'], registers: r }),

@@ -158,6 +158,9 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     }, 10_000);
     assert.equal(seen.hwAddress, 'ff:ff:ff:ff:ff:ff');
     await until('update acked', async () => ((await getJson(PRIMARY, '/status'))?.failover as { updates: { unacked: number; queued: number } }).updates.unacked === 0 || undefined, 5000);
+    // The BNDUPD → BNDACK round trip is timed.
+    const acked = /dhcp_failover_update_ack_seconds_count\{relationship="it-pair"\} (\d+)/.exec(await getText(PRIMARY, '/metrics'));
+    assert.ok(acked && Number(acked[1]) >= 1, 'ack latency observed');
   });
 
   it('killing the secondary → primary COMMUNICATIONS-INTERRUPTED; restart → NORMAL again (with the lease resent)', async () => {
