@@ -19,6 +19,8 @@ export const MAX_SKEW_SECONDS = 60;
 /** ISC closes a link whose handshake has not finished in 15 s (digest §1.4). */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
 export const MAX_INBOUND_SOCKETS = 4;
+/** A handshake this young defers our own dial; an older one is presumed stuck. */
+const HANDSHAKE_GRACE_MS = 2_000;
 export const VENDOR_CLASS = 'dhcp-failover-ts';
 const RESPONSE_TYPES: ReadonlySet<FailoverMessageType> = new Set(['CONNECTACK', 'BNDACK', 'UPDDONE', 'POOLRESP']);
 /** Reject reasons the link itself uses (digest §3.2). */
@@ -85,6 +87,8 @@ let linkIds = 0;
 /** One TCP connection to the partner. */
 export class Link {
   readonly id = ++linkIds;
+  /** When the socket was adopted (eviction of stale handshakes, dial decisions). */
+  readonly openedAt: number;
   readonly inbound: boolean;
   private readonly socket: net.Socket;
   private readonly reader = new FrameReader();
@@ -100,6 +104,7 @@ export class Link {
   params: PartnerParams | undefined;
 
   constructor(socket: net.Socket, inbound: boolean, transport: FailoverTransport) {
+    this.openedAt = transport.clock.now();
     this.socket = socket;
     this.inbound = inbound;
     this.transport = transport;
@@ -153,7 +158,11 @@ export class Link {
 
   private armReceive(ms: number, reason: string): void {
     this.receiveTimer?.cancel();
-    this.receiveTimer = this.transport.clock.setTimer(ms, () => this.close(reason, { rejectReason: ConnectReject.NO_TRAFFIC }));
+    this.receiveTimer = this.transport.clock.setTimer(ms, () => {
+      // Counted: a partner that went silent, or a socket that never completed its handshake (slow loris).
+      this.transport.events.problem('protocol', { link: this.id, reason: this.state === 'established' ? 'receive_timeout' : 'handshake_timeout' });
+      this.close(reason, { rejectReason: ConnectReject.NO_TRAFFIC });
+    });
   }
 
   private armSend(): void {
@@ -345,8 +354,18 @@ export class FailoverTransport {
 
   private accept(socket: net.Socket): void {
     const remote = socket.remoteAddress?.replace(/^::ffff:/, '');
-    const inbound = [...this.links].filter((l) => l.inbound).length;
-    if (this.stopped || remote !== this.settings.partnerAddress || inbound >= MAX_INBOUND_SOCKETS) {
+    const inbound = [...this.links].filter((l) => l.inbound);
+    // Full of sockets from the partner's address that never completed a handshake (a restarted
+    // partner's leftovers, or someone holding them open, CVE-2016-2774): the newest connection wins
+    // over the oldest of them, so holding sockets cannot lock the real partner out.
+    if (!this.stopped && remote === this.settings.partnerAddress && inbound.length >= MAX_INBOUND_SOCKETS) {
+      const stale = inbound.filter((l) => l.state !== 'established').sort((a, b) => a.openedAt - b.openedAt)[0];
+      if (stale !== undefined) {
+        this.events.problem('refused', { remote, why: 'evicted: a newer connection from the partner address' });
+        stale.close('evicted by a newer connection from the partner address', { send: false });
+      }
+    }
+    if (this.stopped || remote !== this.settings.partnerAddress || [...this.links].filter((l) => l.inbound).length >= MAX_INBOUND_SOCKETS) {
       const why = this.stopped ? 'stopping' : remote !== this.settings.partnerAddress ? 'not the partner address' : 'too many inbound connections';
       this.events.problem('refused', { remote, why });
       log.warn('failover.listen.refused', { remote, why });
@@ -372,8 +391,10 @@ export class FailoverTransport {
   private dial(): void {
     if (this.stopped || this.dialing) return;
     if (this.hasEstablished()) return;
-    // A link in handshake (either direction) is given its chance first: fewer duplicate-link rejects.
-    if (this.links.size > 0) { this.scheduleDial(this.backoff); return; }
+    // A link in handshake is given its chance first (fewer duplicate-link rejects), but only a young
+    // one: sockets that sit silent in handshake must not stop us dialling the partner ourselves.
+    const now = this.clock.now();
+    if ([...this.links].some((l) => l.state !== 'established' && now - l.openedAt < HANDSHAKE_GRACE_MS)) { this.scheduleDial(this.backoff); return; }
     this.dialing = true;
     const socket = net.connect({ host: this.settings.partnerAddress, port: this.settings.partnerPort, localAddress: this.settings.localAddress });
     const timeout = this.clock.setTimer(5000, () => socket.destroy(new Error('connect timeout')));

@@ -41,7 +41,8 @@ const POOL_BALANCE_MAX_TRANSFERS = 5000;
 
 /** The engine surface the runtime needs (DhcpEngine satisfies it). */
 export interface EngineLike {
-  readonly leases: LeaseView & { values(): IterableIterator<Lease> };
+  /** `set` indexes a lease in memory only (a batch of binding updates is then stored with applyRemote). */
+  readonly leases: LeaseView & { values(): IterableIterator<Lease>; set(lease: Lease): void };
   readonly scopePlans: readonly ScopePlan[];
   applyRemote(leases: readonly Lease[]): Promise<void>;
   /** True while `ip` is offered to some client (pool balancing leaves it alone). */
@@ -208,7 +209,8 @@ export class FailoverPeer {
     this.refreshOperation();
     this.transport = new FailoverTransport(this.linkSettings(), this.opts.clock, {
       established: (link, params) => this.enqueueWork(() => this.onEstablished(link, params)),
-      message: (link, m) => this.enqueueWork(() => this.onMessage(link, m)),
+      // BNDUPDs are batched (one store write per batch); every other message runs on its own.
+      message: (link, m) => (m.type === 'BNDUPD' && link === this.link ? this.sync.receive(link, m) : void this.enqueueWork(() => this.onMessage(link, m))),
       closed: (link, reason, wasCurrent) => this.enqueueWork(() => this.onClosed(link, reason, wasCurrent)),
       problem: (kind, detail) => this.onProblem(kind, detail),
     });
@@ -424,6 +426,9 @@ export class FailoverPeer {
           this.ourRequestXid = undefined;
           const r = step(this.snap, { kind: 'update-done' }, this.opts.clock.now());
           await this.runStep(r.next, r.effects, { kind: 'update-done' });
+        } else {
+          this.onProblem('protocol', { reason: 'unsolicited_upddone' });
+          log.warn('failover.upddone.unsolicited', { xid: m.xid, expected: this.ourRequestXid ?? null });
         }
         return;
       case 'POOLREQ': {

@@ -87,7 +87,7 @@ export function createFailoverMetrics(registry: client.Registry, collect?: (m: F
     updatesReceived: new client.Counter({ name: 'dhcp_failover_updates_received_total', help: 'BNDUPDs received, by result (accepted, rejected, failed)', labelNames: ['relationship', 'result'], registers: r }),
     authFailures: new client.Counter({ name: 'dhcp_failover_auth_failures_total', help: 'Failover messages with a missing, bad or unexpected message digest (the link is closed)', labelNames: ['relationship'], registers: r }),
     connectRejects: new client.Counter({ name: 'dhcp_failover_connect_rejects_total', help: 'Handshakes refused (by us or the partner), by reject reason (4 = clock skew)', labelNames: ['relationship', 'reason'], registers: r }),
-    linkErrors: new client.Counter({ name: 'dhcp_failover_link_errors_total', help: 'Failover links closed for protocol errors or refused sockets', labelNames: ['relationship', 'kind'], registers: r }),
+    linkErrors: new client.Counter({ name: 'dhcp_failover_link_errors_total', help: 'Failover protocol problems by kind: links closed for protocol errors or timeouts, refused or evicted sockets, unmatched BNDACKs, unsolicited UPDDONEs', labelNames: ['relationship', 'kind'], registers: r }),
   };
   return m;
 }
