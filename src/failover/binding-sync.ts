@@ -153,18 +153,23 @@ export class BindingSync {
     return bindingOf(lease, { now, dialect: this.ctx.wireDialect(), subnetMask });
   }
 
-  async onBndack(m: Bndack): Promise<void> {
-    for (const ack of m.acks) await this.onBindingAck(m.xid, ack);
-    this.pump();
+  /** A BNDACK handled on its own (the runtime batches them with `receive`). */
+  async onBndack(m: Bndack, link?: Link): Promise<void> {
+    this.inbound.push({ link: link ?? this.ctx.currentLink()!, m });
+    await this.drainInbound();
   }
 
-  private async onBindingAck(xid: number, ack: BindingAck): Promise<void> {
+  /**
+   * Settles one acknowledged update in memory: the lease to store (no longer owed, or FREE for
+   * EXPIRED/RELEASED/RESET), or undefined (rejected, unmatched, or the lease changed meanwhile).
+   */
+  private settleAck(xid: number, ack: BindingAck): Lease | undefined {
     const f = this.queue.ack(xid, ack.assignedIpAddress);
     if (f === undefined) {
       // A late duplicate after a reconnect, or a confused partner: counted, otherwise harmless.
       this.ctx.metrics?.linkErrors.inc({ relationship: this.ctx.config().relationship, kind: 'unmatched_bndack' });
       log.info('failover.bndack.unmatched', { xid, ip: formatIpv4(ack.assignedIpAddress) });
-      return;
+      return undefined;
     }
     const relationship = this.ctx.config().relationship;
     this.ctx.metrics?.updateAckSeconds.observe({ relationship }, Math.max(0, this.ctx.clock.now() - f.sentAt) / 1000);
@@ -173,15 +178,15 @@ export class BindingSync {
     if (ack.rejectReason !== undefined) {
       this.ctx.metrics?.updatesRejected.inc({ relationship, reason: String(ack.rejectReason) });
       log.warn('failover.bndupd.rejected', { ip: formatIpv4(f.ip), state: f.lease.state, rejectReason: ack.rejectReason, message: ack.message });
-      return;
+      return undefined;
     }
     this.ctx.metrics?.updatesAcked.inc({ relationship });
-    if (same) {
-      // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
-      const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
-      const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
-      await this.ctx.engine.applyRemote([next]);
-    }
+    if (!same) return undefined;
+    // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
+    const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
+    const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
+    this.ctx.engine.leases.set(next);
+    return next;
   }
 
   onUpdateRequest(link: Link, m: Updreq | Updreqall): void {
@@ -206,14 +211,14 @@ export class BindingSync {
   // ------------------------------------------------------------------ binding updates in
 
   /**
-   * BNDUPDs received while the previous batch was being stored: the next batch. Deciding them one by
-   * one, each waiting for its own fsync before the next, made the partner's round trip the window
-   * (10) times the fsync time; a batch is decided in memory, stored in ONE write, then acknowledged.
+   * BNDUPDs and BNDACKs received while the previous batch was being stored: the next batch. Handling
+   * them one by one, each waiting for its own fsync, made the round trip the window (10) times the
+   * fsync time; a batch is decided in memory, stored in ONE write, then acknowledged.
    */
-  private inbound: { link: Link; m: Bndupd }[] = [];
+  private inbound: { link: Link; m: Bndupd | Bndack }[] = [];
 
-  /** A BNDUPD arrived: batch it; the first of a batch schedules the drain on the peer's work chain. */
-  receive(link: Link, m: Bndupd): void {
+  /** A BNDUPD or BNDACK arrived: batch it; the first of a batch schedules the drain on the peer's work chain. */
+  receive(link: Link, m: Bndupd | Bndack): void {
     this.inbound.push({ link, m });
     if (this.inbound.length === 1) void this.ctx.enqueueWork(() => this.drainInbound());
   }
@@ -221,8 +226,19 @@ export class BindingSync {
   private async drainInbound(): Promise<void> {
     const batch = this.inbound;
     this.inbound = [];
-    const decided = batch.map(({ link, m }) => ({ link, m, acks: m.bindings.map((b) => this.decideBinding(b)) }));
-    const toStore = decided.flatMap((d) => d.acks.flatMap((a) => (a.stored !== undefined ? [a.stored] : [])));
+    const toStore: Lease[] = [];
+    const decided: { link: Link; xid: number; acks: { ack: BindingAck; stored?: Lease }[] }[] = [];
+    let settled = false;
+    for (const { link, m } of batch) {
+      if (m.type === 'BNDACK') {
+        for (const ack of m.acks) { const next = this.settleAck(m.xid, ack); if (next !== undefined) toStore.push(next); }
+        settled = true;
+        continue;
+      }
+      const acks = m.bindings.map((b) => this.decideBinding(b));
+      for (const a of acks) if (a.stored !== undefined) toStore.push(a.stored);
+      decided.push({ link, xid: m.xid, acks });
+    }
     let stored = true;
     try {
       if (toStore.length > 0) await this.ctx.engine.applyRemote(toStore); // on stable storage before the BNDACK (invariant 12)
@@ -233,10 +249,11 @@ export class BindingSync {
     const relationship = this.ctx.config().relationship;
     for (const d of decided) {
       // Not stored → no ack for it: the partner keeps it owed and resends after reconnecting.
-      const acks = d.acks.flatMap((a) => (a.stored === undefined ? [a.ack] : stored ? [a.ack] : []));
+      const acks = d.acks.flatMap((a) => (a.stored === undefined || stored ? [a.ack] : []));
       for (const a of d.acks) if (a.stored !== undefined) this.ctx.metrics?.updatesReceived.inc({ relationship, result: stored ? 'accepted' : 'failed' });
-      if (acks.length > 0 && d.link === this.ctx.currentLink() && d.link.state === 'established') d.link.send({ type: 'BNDACK', acks }, d.m.xid);
+      if (acks.length > 0 && d.link === this.ctx.currentLink() && d.link.state === 'established') d.link.send({ type: 'BNDACK', acks }, d.xid);
     }
+    if (settled) this.pump();
   }
 
   /** Every transaction of a BNDUPD (Microsoft batches up to 16) is decided and stored, then one BNDACK answers them all. */

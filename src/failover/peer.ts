@@ -209,8 +209,8 @@ export class FailoverPeer {
     this.refreshOperation();
     this.transport = new FailoverTransport(this.linkSettings(), this.opts.clock, {
       established: (link, params) => this.enqueueWork(() => this.onEstablished(link, params)),
-      // BNDUPDs are batched (one store write per batch); every other message runs on its own.
-      message: (link, m) => (m.type === 'BNDUPD' && link === this.link ? this.sync.receive(link, m) : void this.enqueueWork(() => this.onMessage(link, m))),
+      // Binding updates and acks are batched (one store write per batch); every other message runs on its own.
+      message: (link, m) => ((m.type === 'BNDUPD' || m.type === 'BNDACK') && link === this.link ? this.sync.receive(link, m) : void this.enqueueWork(() => this.onMessage(link, m))),
       closed: (link, reason, wasCurrent) => this.enqueueWork(() => this.onClosed(link, reason, wasCurrent)),
       problem: (kind, detail) => this.onProblem(kind, detail),
     });
@@ -419,7 +419,7 @@ export class FailoverPeer {
     switch (m.type) {
       case 'STATE': await this.onState(m); return;
       case 'BNDUPD': await this.sync.onBndupd(link, m); return;
-      case 'BNDACK': await this.sync.onBndack(m); return;
+      case 'BNDACK': await this.sync.onBndack(m, link); return;
       case 'UPDREQ': case 'UPDREQALL': this.sync.onUpdateRequest(link, m); return;
       case 'UPDDONE':
         if (m.xid === this.ourRequestXid) {

@@ -1,13 +1,13 @@
 // Runs RelayClient inside a network namespace (ip netns exec NS node relay-client-cli.ts ...):
 //   relay-client-cli.ts --relay 10.100.1.1 --targets 255.255.255.255 --plan plan.json
 // plan.json: { "clients": [{ "mac": "02:..", "requested"?: "10.100.1.12" }], "concurrency"?: 20,
-//              "timeoutMs"?: 4000, "retryMs"?: 1000 }
+//              "timeoutMs"?: 4000, "retryMs"?: 1000, "staggerMs"?: 100 }
 // Prints one JSON array: one Acquired object (or null: no lease) per client, in plan order.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RelayClient, type AcquireOptions } from './relay-client.ts';
 
-interface Plan extends AcquireOptions { clients: { mac: string; requested?: string }[]; concurrency?: number }
+interface Plan extends AcquireOptions { clients: { mac: string; requested?: string }[]; concurrency?: number; staggerMs?: number }
 
 const { values } = parseArgs({ options: { relay: { type: 'string' }, targets: { type: 'string' }, port: { type: 'string' }, plan: { type: 'string' } } });
 if (!values.relay || !values.targets || !values.plan) {

@@ -39,6 +39,8 @@ export interface Acquired {
   readonly discovers: number;
   /** `secs` of the REQUEST that was ACKed. */
   readonly secs: number;
+  /** When the first DISCOVER went out (epoch ms), and how long until the ACK. */
+  readonly startedAt: number;
   readonly ms: number;
 }
 
@@ -107,18 +109,23 @@ export class RelayClient {
     const ack = await ackWait;
     clearInterval(resend);
     if (ack === undefined) return undefined;
-    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(ack.yiaddr), server: formatIpv4(serverId), discovers, secs, ms: Date.now() - started };
+    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(ack.yiaddr), server: formatIpv4(serverId), discovers, secs, startedAt: started, ms: Date.now() - started };
   }
 
-  /** Acquire for many clients, `concurrency` at a time; results in input order (undefined = no lease). */
-  async acquireAll(clients: readonly { mac: string; requested?: string }[], o: AcquireOptions & { concurrency?: number } = {}): Promise<(Acquired | undefined)[]> {
+  /**
+   * Acquire for many clients, `concurrency` at a time; results in input order (undefined = no lease).
+   * `staggerMs` instead starts client i at i × staggerMs, all concurrently (a steady arrival stream).
+   */
+  async acquireAll(clients: readonly { mac: string; requested?: string }[], o: AcquireOptions & { concurrency?: number; staggerMs?: number } = {}): Promise<(Acquired | undefined)[]> {
+    const one = (c: { mac: string; requested?: string }) => this.acquire(c.mac, { ...o, ...(c.requested ? { requested: c.requested } : {}) });
+    if (o.staggerMs !== undefined) {
+      const stagger = o.staggerMs;
+      return Promise.all(clients.map((c, i) => new Promise<void>((r) => setTimeout(r, i * stagger)).then(() => one(c))));
+    }
     const out: (Acquired | undefined)[] = new Array(clients.length);
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < clients.length; i = next++) {
-        const c = clients[i]!;
-        out[i] = await this.acquire(c.mac, { ...o, ...(c.requested ? { requested: c.requested } : {}) });
-      }
+      for (let i = next++; i < clients.length; i = next++) out[i] = await one(clients[i]!);
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 20) }, worker));
     return out;
