@@ -97,7 +97,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     await peer.start();
   }
 
-  const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port });
+  const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port, limits: config.server.limits });
   await udp.start();
 
   const app = createAdminApp({
@@ -132,6 +132,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
     config = next;
     engine.applyConfig(next);
+    udp.setLimits(next.server.limits);
     if (!options.logLevel) setLogLevel(next.server.logLevel); // --log-level wins over the file
     metrics.configInfo.reset();
     hash = configHash(next);

@@ -3,6 +3,7 @@
 // server runs on (addresses parsed, defaults applied). docs/config.md documents every field.
 import type { Cidr, Ipv4 } from '../net/ipv4.ts';
 import type { FailoverConfig } from '../failover/config.ts';
+import type { LimitsConfig } from '../dhcp/admission.ts';
 
 export type { FailoverConfig };
 
@@ -23,6 +24,8 @@ export interface RawConfig {
     /** How long an OFFERed address is held for the client before it may be offered to another. */
     offerHoldSeconds?: number;
     logLevel?: 'debug' | 'info' | 'warn' | 'error';
+    /** Rate limits and overload shedding at the UDP edge (src/dhcp/admission.ts). */
+    limits?: Record<string, number>;
   };
   scopes?: RawScope[];
   /** The failover relationship (src/failover/config.ts); absent = standalone server. */
@@ -86,6 +89,7 @@ export interface ServerConfig {
   readonly declineHoldSeconds: number;
   readonly offerHoldSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly limits: LimitsConfig;
 }
 
 export interface Config {

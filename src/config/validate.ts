@@ -5,6 +5,7 @@ import { encodeOptionByName } from '../dhcp/options.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { broadcastOf, cidrContains, formatCidr, formatIpv4, maskOf, parseCidr, parseIpv4, type Cidr, type Ipv4 } from '../net/ipv4.ts';
 import { BOUNDS, DEFAULTS, LOG_LEVELS, NAME_PATTERN, STORE_TYPES } from './defaults.ts';
+import { validateLimits } from '../dhcp/admission.ts';
 import { validateFailover } from '../failover/config.ts';
 import type { Config, FailoverConfig, IpRange, Reservation, Scope, ServerConfig, StoreConfig } from './schema.ts';
 
@@ -25,7 +26,7 @@ const SERVER_OWNED_OPTIONS: ReadonlyMap<number, string> = new Map([
 
 const KEYS = {
   root: ['server', 'scopes', 'failover'],
-  server: ['name', 'serverId', 'listen', 'admin', 'store', 'declineHoldSeconds', 'offerHoldSeconds', 'logLevel'],
+  server: ['name', 'serverId', 'listen', 'admin', 'store', 'declineHoldSeconds', 'offerHoldSeconds', 'logLevel', 'limits'],
   listen: ['address', 'port', 'interfaces'],
   admin: ['address', 'port', 'tokenFile'],
   memory: ['type'],
@@ -225,6 +226,7 @@ function validateServer(p: Problems, raw: unknown): ServerConfig | undefined {
     declineHoldSeconds: int(p, o, 'declineHoldSeconds', path, BOUNDS.declineHoldSeconds, DEFAULTS.declineHoldSeconds),
     offerHoldSeconds: int(p, o, 'offerHoldSeconds', path, BOUNDS.offerHoldSeconds, DEFAULTS.offerHoldSeconds),
     logLevel: oneOf(p, o, 'logLevel', path, LOG_LEVELS, DEFAULTS.logLevel) ?? DEFAULTS.logLevel,
+    limits: (() => { const l = validateLimits(o.limits, at(path, 'limits')); for (const q of l.problems) p.add(q.path, q.message); return l.config; })(),
   };
   if (server.name === undefined || server.serverId === undefined) return undefined;
   return server as ServerConfig;

@@ -1,10 +1,13 @@
-// The UDP edge: receive, decode, let the engine decide, encode, send; count everything, crash on nothing.
+// The UDP edge: receive, admit (rate limits, bounded queue: admission.ts), decode, let the engine
+// decide, encode, send; count everything, crash on nothing.
 import dgram from 'node:dgram';
 import { DecodeError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4 } from '../net/ipv4.ts';
+import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets, type LimitsConfig, type TakeResult } from './admission.ts';
 import type { DhcpEngine } from './engine.ts';
+import { clientKeyOfMessage } from './reply.ts';
 import { MESSAGE_TYPE_NAMES, type DhcpMessage } from './message.ts';
 import { getMaxMessageSize, getMessageType } from './options.ts';
 import { decodeMessage, encodeMessage } from './wire.ts';
@@ -14,7 +17,11 @@ export interface UdpServerOptions {
   readonly metrics: ServerMetrics;
   readonly address: string;
   readonly port: number;
+  readonly limits?: LimitsConfig;
+  readonly now?: () => number;
 }
+
+interface Pending { readonly buf: Buffer; readonly rinfo: dgram.RemoteInfo; readonly at: number }
 
 const DEFAULT_MAX_MESSAGE = 576;
 
@@ -22,11 +29,88 @@ export class DhcpUdpServer {
   private readonly socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   private readonly options: UdpServerOptions;
   private bound = false;
+  private limits: LimitsConfig = LIMITS_DEFAULTS;
+  private clientBuckets = new TokenBuckets({ ratePerSecond: 0, burst: 0 });
+  private relayBuckets = new TokenBuckets({ ratePerSecond: 0, burst: 0 });
+  private queue = new BoundedQueue<Pending>(1);
+  private inFlight = 0;
+  private lastShedLog = 0;
+  private readonly now: () => number;
 
   constructor(options: UdpServerOptions) {
     this.options = options;
-    this.socket.on('message', (buf, rinfo) => { void this.onMessage(buf, rinfo); });
+    this.now = options.now ?? Date.now;
+    this.setLimits(options.limits ?? LIMITS_DEFAULTS);
+    this.socket.on('message', (buf, rinfo) => this.admit({ buf, rinfo, at: this.now() }));
     this.socket.on('error', (err) => log.error('dhcp.socket.error', { err }));
+  }
+
+  /** New limits (config reload): buckets start full again; waiting packets are kept. */
+  setLimits(limits: LimitsConfig): void {
+    this.limits = limits;
+    this.clientBuckets = new TokenBuckets({ ratePerSecond: limits.clientRatePerSecond, burst: limits.clientBurst });
+    this.relayBuckets = new TokenBuckets({ ratePerSecond: limits.relayRatePerSecond, burst: limits.relayBurst });
+    const waiting: Pending[] = [];
+    for (let p = this.queue.shift(); p !== undefined; p = this.queue.shift()) waiting.push(p);
+    this.queue = new BoundedQueue<Pending>(limits.maxQueue);
+    for (const p of waiting) this.queue.push(p);
+  }
+
+  /** A packet arrived: handle it now, or queue it; a full queue sheds its oldest packet. */
+  private admit(p: Pending): void {
+    if (this.inFlight < this.limits.maxInFlight) { this.run(p); return; }
+    if (this.queue.push(p) !== undefined) this.shed('overload_shed');
+    this.options.metrics.pendingPackets.set({ stage: 'queued' }, this.queue.size);
+  }
+
+  private run(p: Pending): void {
+    this.inFlight++;
+    this.options.metrics.pendingPackets.set({ stage: 'in_flight' }, this.inFlight);
+    void this.onMessage(p.buf, p.rinfo).finally(() => {
+      this.inFlight--;
+      this.next();
+    });
+  }
+
+  /** Starts waiting packets while there is room; one that waited too long is dropped, its client has retried. */
+  private next(): void {
+    const { metrics } = this.options;
+    while (this.inFlight < this.limits.maxInFlight) {
+      const p = this.queue.shift();
+      if (p === undefined) break;
+      if (this.now() - p.at > this.limits.maxQueueAgeMs) { this.shed('overload_stale'); continue; }
+      this.run(p);
+    }
+    metrics.pendingPackets.set({ stage: 'queued' }, this.queue.size);
+    metrics.pendingPackets.set({ stage: 'in_flight' }, this.inFlight);
+  }
+
+  private shed(reason: 'overload_shed' | 'overload_stale'): void {
+    this.options.metrics.dropped.inc({ reason });
+    const now = this.now();
+    if (now - this.lastShedLog >= 10_000) {
+      this.lastShedLog = now;
+      log.warn('dhcp.overload', { reason, inFlight: this.inFlight, queued: this.queue.size, maxInFlight: this.limits.maxInFlight, maxQueue: this.limits.maxQueue });
+    }
+  }
+
+  /** Per-client, then per-relay token buckets; the first refusal of a key is logged, every one counted. */
+  private rateLimited(msg: DhcpMessage, rinfo: dgram.RemoteInfo): boolean {
+    const now = this.now();
+    const client = clientKeyOfMessage(msg) ?? `src:${rinfo.address}`;
+    const relay = msg.giaddr !== 0 ? formatIpv4(msg.giaddr) : 'direct';
+    const verdicts: [TakeResult, 'client' | 'relay', string][] = [[this.clientBuckets.take(client, now), 'client', client]];
+    if (verdicts[0]![0] === 'ok') verdicts.push([this.relayBuckets.take(relay, now), 'relay', relay]);
+    for (const [verdict, kind, key] of verdicts) {
+      if (verdict === 'ok') continue;
+      this.options.metrics.dropped.inc({ reason: `rate_limited_${kind}` });
+      if (verdict === 'limited-first') {
+        const rate = kind === 'client' ? this.limits.clientRatePerSecond : this.limits.relayRatePerSecond;
+        log.warn('dhcp.rate_limited', { kind, key, ratePerSecond: rate, from: rinfo.address, hint: `server.limits.${kind}RatePerSecond` });
+      }
+      return true;
+    }
+    return false;
   }
 
   get listening(): boolean { return this.bound; }
@@ -67,6 +151,7 @@ export class DhcpUdpServer {
     }
     const typeName = MESSAGE_TYPE_NAMES[getMessageType(msg) ?? 0] ?? 'unknown';
     metrics.messagesReceived.inc({ type: typeName });
+    if (this.rateLimited(msg, rinfo)) return;
     try {
       const decision = await engine.handle(msg);
       if (decision.kind === 'drop') {

@@ -1,5 +1,6 @@
 // Fixture builders for DHCP core tests: plain objects with modifiers, no parsing involved.
 import type { Config, Reservation, Scope } from '../../src/config/schema.ts';
+import { LIMITS_DEFAULTS } from '../../src/dhcp/admission.ts';
 import { BOOTREQUEST, type DhcpMessage, type MessageType } from '../../src/dhcp/message.ts';
 import { parseCidr, parseIpv4, type Ipv4 } from '../../src/net/ipv4.ts';
 
@@ -28,7 +29,7 @@ export function makeConfig(scopes: Scope[], overrides: Partial<Config['server']>
       name: 'test', serverId: ip('10.0.0.2'),
       listen: { address: '127.0.0.1', port: 0, interfaces: ['eth0'] },
       admin: { address: '127.0.0.1', port: 0 },
-      store: { type: 'memory' }, declineHoldSeconds: 600, offerHoldSeconds: 10, logLevel: 'error',
+      store: { type: 'memory' }, declineHoldSeconds: 600, offerHoldSeconds: 10, logLevel: 'error', limits: LIMITS_DEFAULTS,
       ...overrides,
     },
     scopes,

@@ -1,0 +1,120 @@
+// Admission control at the UDP edge: per-client and per-relay token buckets (a client or relay that
+// floods, or a starvation attack from many MACs behind one relay, is limited and counted while
+// everyone else is served) and a bounded work queue that sheds the OLDEST waiting packet when the
+// server is overloaded (the client of a stale packet has retransmitted by then). Pure data
+// structures with injected time; the config lives in `server.limits` (`validateLimits` below).
+import type { ConfigProblem } from '../errors.ts';
+
+export interface LimitsConfig {
+  /** Messages per second one client (client id or MAC) may send; 0 = unlimited. */
+  readonly clientRatePerSecond: number;
+  readonly clientBurst: number;
+  /** Messages per second one relay (giaddr), or all directly attached clients together, may send; 0 = unlimited. */
+  readonly relayRatePerSecond: number;
+  readonly relayBurst: number;
+  /** Packets handled at once (waiting for the lease store); more wait in the queue. */
+  readonly maxInFlight: number;
+  /** Waiting packets; when full the oldest is dropped. */
+  readonly maxQueue: number;
+  /** A packet that waited longer is dropped unanswered (the client retransmits anyway). */
+  readonly maxQueueAgeMs: number;
+}
+
+export const LIMITS_DEFAULTS: LimitsConfig = {
+  // A real client sends a handful of messages per exchange; 10/s with a burst of 20 never limits one.
+  clientRatePerSecond: 10, clientBurst: 20,
+  // Off by default: one relay may front thousands of clients. Set it per site (see docs/config.md).
+  relayRatePerSecond: 0, relayBurst: 0,
+  maxInFlight: 1024, maxQueue: 4096, maxQueueAgeMs: 2000,
+};
+
+const LIMITS_BOUNDS: Record<keyof LimitsConfig, { min: number; max: number }> = {
+  clientRatePerSecond: { min: 0, max: 100_000 }, clientBurst: { min: 0, max: 1_000_000 },
+  relayRatePerSecond: { min: 0, max: 1_000_000 }, relayBurst: { min: 0, max: 10_000_000 },
+  maxInFlight: { min: 1, max: 100_000 }, maxQueue: { min: 1, max: 1_000_000 }, maxQueueAgeMs: { min: 10, max: 60_000 },
+};
+
+/** `server.limits`: every key optional, integers within bounds; unknown keys are errors. */
+export function validateLimits(raw: unknown, path = 'server.limits'): { config: LimitsConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  if (raw === undefined || raw === null) return { config: LIMITS_DEFAULTS, problems };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { config: LIMITS_DEFAULTS, problems: [{ path, message: 'expected a mapping' }] };
+  const obj = raw as Record<string, unknown>;
+  const keys = Object.keys(LIMITS_DEFAULTS) as (keyof LimitsConfig)[];
+  for (const k of Object.keys(obj)) if (!(keys as string[]).includes(k)) problems.push({ path: `${path}.${k}`, message: `unknown key; allowed: ${keys.join(', ')}` });
+  const out: Record<string, number> = { ...LIMITS_DEFAULTS };
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    const b = LIMITS_BOUNDS[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < b.min || v > b.max) problems.push({ path: `${path}.${k}`, message: `expected an integer ${b.min}..${b.max}` });
+    else out[k] = v;
+  }
+  // A rate without a burst would admit nothing: the burst defaults to twice the rate.
+  if (obj.clientBurst === undefined && obj.clientRatePerSecond !== undefined) out.clientBurst = 2 * (out.clientRatePerSecond ?? 0);
+  if (obj.relayBurst === undefined && obj.relayRatePerSecond !== undefined) out.relayBurst = 2 * (out.relayRatePerSecond ?? 0);
+  return { config: out as unknown as LimitsConfig, problems };
+}
+
+export type TakeResult = 'ok' | 'limited' | 'limited-first';
+
+/**
+ * Token buckets by key, bounded in memory: the least recently used key is forgotten first (a
+ * forgotten key starts again with a full bucket, which only errs towards serving).
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number; limited: boolean }>();
+  private readonly rate: number;
+  private readonly burst: number;
+  private readonly maxKeys: number;
+
+  constructor(opts: { ratePerSecond: number; burst: number; maxKeys?: number }) {
+    this.rate = opts.ratePerSecond;
+    this.burst = Math.max(1, opts.burst);
+    this.maxKeys = Math.max(1, opts.maxKeys ?? 100_000);
+  }
+
+  get enabled(): boolean { return this.rate > 0; }
+  get size(): number { return this.buckets.size; }
+
+  /** Takes one token for `key`; `limited-first` = the first refusal since the key was last admitted (log it once). */
+  take(key: string, now: number): TakeResult {
+    if (!this.enabled) return 'ok';
+    const prev = this.buckets.get(key);
+    const tokens = prev === undefined ? this.burst : Math.min(this.burst, prev.tokens + ((now - prev.at) / 1000) * this.rate);
+    this.buckets.delete(key);
+    const admitted = tokens >= 1;
+    this.buckets.set(key, { tokens: admitted ? tokens - 1 : tokens, at: now, limited: !admitted });
+    while (this.buckets.size > this.maxKeys) {
+      const oldest = this.buckets.keys().next().value;
+      if (oldest === undefined) break;
+      this.buckets.delete(oldest);
+    }
+    if (admitted) return 'ok';
+    return prev?.limited === true ? 'limited' : 'limited-first';
+  }
+}
+
+/** FIFO with a bound: pushing onto a full queue evicts and returns the oldest item. */
+export class BoundedQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+  private readonly max: number;
+  constructor(max: number) { this.max = Math.max(1, max); }
+  get size(): number { return this.items.length - this.head; }
+
+  push(item: T): T | undefined {
+    let evicted: T | undefined;
+    if (this.size >= this.max) evicted = this.shift();
+    this.items.push(item);
+    return evicted;
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    // Compact now and then so the array does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.items.length) { this.items = this.items.slice(this.head); this.head = 0; }
+    return item;
+  }
+}
