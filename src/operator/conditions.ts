@@ -3,6 +3,10 @@
 import { managedIndices } from './render/relationship.ts';
 import { statefulSetName } from './render/names.ts';
 import type { Condition, DhcpFailoverRelationship, RelationshipStatus, RenderResult } from './render/types.ts';
+import type { ServerReport } from './server-status.ts';
+
+/** lastContact and lastSuccessfulSync are refreshed at most this often when nothing else changed (fewer status writes). */
+export const STATUS_HEARTBEAT_MS = 5 * 60_000;
 
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded'] as const;
 
@@ -37,6 +41,23 @@ export interface StatusInput {
   readonly statefulSets: ReadonlyMap<string, ObservedServer>;
   /** ISO time, used only for transitions. */
   readonly now: string;
+  /** What each server reported on /status, by server name (server-status.ts). */
+  readonly reports?: ReadonlyMap<string, ServerReport>;
+}
+
+type ServerEntry = NonNullable<RelationshipStatus['servers']>[number];
+
+/** A server's status entry from its report; lastContact moves only with a change or a heartbeat. */
+function withReport(entry: ServerEntry, report: ServerReport | undefined, prev: ServerEntry | undefined, now: string): ServerEntry {
+  if (report === undefined) return entry;
+  const out: ServerEntry = { ...entry, state: report.state };
+  if (report.partnerState !== null) out.partnerState = report.partnerState;
+  if (report.leases !== undefined) out.leases = report.leases;
+  const changed = prev === undefined || prev.state !== out.state || prev.partnerState !== out.partnerState || prev.leases !== out.leases;
+  const stale = prev?.lastContact === undefined || Date.parse(now) - Date.parse(prev.lastContact) >= STATUS_HEARTBEAT_MS;
+  const contact = changed || stale ? report.lastContact : prev?.lastContact;
+  if (contact !== undefined) out.lastContact = contact;
+  return out;
 }
 
 export function computeRelationshipStatus(input: StatusInput): RelationshipStatus {
@@ -60,7 +81,8 @@ export function computeRelationshipStatus(input: StatusInput): RelationshipStatu
       const o = statefulSets.get(statefulSetName(rel, s.name));
       const ready = o !== undefined && o.readyReplicas >= 1 && o.observedGeneration >= o.generation && o.inputHash === result.inputHash;
       if (!ready) notReady.push(s.name);
-      servers.push({ name: s.name, state: 'unknown', ready });
+      const prevEntry = prev?.servers?.find((x) => x.name === s.name);
+      servers.push(withReport({ name: s.name, state: 'unknown', ready }, input.reports?.get(s.name), prevEntry, now));
     }
     if (notReady.length === 0) {
       conditions = setCondition(conditions, { type: 'Ready', status: 'True', reason: 'ServersReady', message: 'every managed server pod is ready with the current config' }, now, gen);
@@ -75,5 +97,13 @@ export function computeRelationshipStatus(input: StatusInput): RelationshipStatu
   const status: RelationshipStatus = { conditions, servers, scopeCount: result.scopes.length };
   if (gen !== undefined) status.observedGeneration = gen;
   if (prev?.lastSuccessfulSync !== undefined) status.lastSuccessfulSync = prev.lastSuccessfulSync;
+  // In sync: every managed server reports NORMAL with its partner NORMAL (bindings flow both ways).
+  const managedEntries = servers.filter((x) => x.ready !== undefined);
+  const inSync = result.ok && managedEntries.length > 0 && managedEntries.every((x) => x.state === 'normal' && x.partnerState === 'normal');
+  if (inSync) {
+    const wasInSync = (prev?.servers ?? []).filter((x) => x.ready !== undefined).every((x) => x.state === 'normal' && x.partnerState === 'normal');
+    const last = status.lastSuccessfulSync;
+    if (last === undefined || !wasInSync || Date.parse(now) - Date.parse(last) >= STATUS_HEARTBEAT_MS) status.lastSuccessfulSync = now;
+  }
   return status;
 }

@@ -8,7 +8,8 @@ import { log } from '../log.ts';
 import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
-import { LABELS, LABEL_VALUES, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions } from './render/types.ts';
+import { LABELS, LABEL_VALUES, PORTS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions } from './render/types.ts';
+import { ServerStatusPoller } from './server-status.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   /** For tests: a Kube whose calls can be observed; default createKube(kc). */
   readonly kube?: Kube;
   readonly metrics?: OperatorMetrics;
+  /** Polling of the servers' /status for the relationship status; default every 15 s at <address>:<admin port>. */
+  readonly serverStatus?: { readonly intervalMs?: number; readonly urlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
 }
 
 const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
@@ -38,6 +41,7 @@ export class Controller {
   private readonly informers = new Map<string, ResilientInformer[]>();
   private running = false;
   private synced = false;
+  private readonly poller: ServerStatusPoller;
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -58,7 +62,19 @@ export class Controller {
       },
     });
     this.metrics = options.metrics ?? createOperatorMetrics({ queueDepth: () => this.queue.depth });
+    this.poller = new ServerStatusPoller({
+      clock: options.clock, intervalMs: options.serverStatus?.intervalMs ?? 15_000,
+      onChange: (key) => { if (this.running) this.queue.add(key); },
+    });
   }
+
+  private readonly servers = {
+    watch: (key: string, targets: readonly { name: string; url: string }[]) => this.poller.watch(key, targets),
+    forget: (key: string) => this.poller.forget(key),
+    reports: (key: string) => this.poller.reports(key),
+    urlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) =>
+      this.options.serverStatus?.urlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}/status`,
+  };
 
   get isSynced(): boolean { return this.synced; }
 
@@ -82,7 +98,7 @@ export class Controller {
   };
 
   private async reconcile(key: string): Promise<void> {
-    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now() });
+    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(), servers: this.servers });
     this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: outcome });
     log.debug('operator.reconciled', { key, outcome });
   }
@@ -123,6 +139,7 @@ export class Controller {
     }
     await Promise.all([...this.informers.values()].flat().map((i) => i.start()));
     this.synced = true;
+    this.poller.start();
     for (const r of this.items('relationships')) this.queue.add(`${r.metadata.namespace}/${r.metadata.name}`);
     log.info('operator.controller.started', { namespaces: this.options.namespaces, identity: this.options.identity });
   }
@@ -130,6 +147,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.running = false;
     this.synced = false;
+    this.poller.stop();
     this.queue.stop();
     for (const i of [...this.informers.values()].flat()) i.stop();
     this.informers.clear();

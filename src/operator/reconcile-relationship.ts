@@ -6,6 +6,8 @@ import { renderRelationship } from './render/relationship.ts';
 import { ANNOTATIONS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type SecretPresence } from './render/types.ts';
 import { computeRelationshipStatus, findCondition, type ObservedServer } from './conditions.ts';
 import type { Kube } from './kube.ts';
+import { managedIndices } from './render/relationship.ts';
+import type { ServerReport, StatusTarget } from './server-status.ts';
 
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
@@ -20,6 +22,13 @@ export interface ReconcileDeps {
   readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'event'>;
   readonly renderOptions: RenderOptions;
   readonly now: () => number;
+  /** Server /status polling (server-status.ts): told which servers to poll, asked what they reported. */
+  readonly servers?: {
+    watch(key: string, targets: readonly StatusTarget[]): void;
+    forget(key: string): void;
+    reports(key: string): ReadonlyMap<string, ServerReport>;
+    urlFor(rel: DhcpFailoverRelationship, server: { name: string; address: string }): string;
+  };
 }
 
 export type ReconcileOutcome = 'gone' | 'invalid' | 'applied' | 'unchanged';
@@ -55,7 +64,11 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   const { observed, kube } = deps;
   const rel = observed.relationship(namespace, name);
   // Deleted: its objects carry owner references and are garbage-collected.
-  if (rel === undefined || (rel.metadata as { deletionTimestamp?: string }).deletionTimestamp) return 'gone';
+  if (rel === undefined || (rel.metadata as { deletionTimestamp?: string }).deletionTimestamp) { deps.servers?.forget(key); return 'gone'; }
+  if (deps.servers !== undefined) {
+    const managed = new Set(managedIndices(rel));
+    deps.servers.watch(key, (rel.spec.servers ?? []).flatMap((s, i) => (managed.has(i as 0 | 1) && s.address ? [{ name: s.name, url: deps.servers!.urlFor(rel, s) }] : [])));
+  }
 
   const secret = secretPresence(observed, rel);
   const input = secret === undefined ? { relationship: rel, scopes: observed.scopes(namespace) } : { relationship: rel, scopes: observed.scopes(namespace), secret };
@@ -91,7 +104,11 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     }
   }
 
-  const status = computeRelationshipStatus({ relationship: rel, result, statefulSets: observedServers(owned.filter((o) => o.kind === 'StatefulSet')), now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z') });
+  const status = computeRelationshipStatus({
+    relationship: rel, result, statefulSets: observedServers(owned.filter((o) => o.kind === 'StatefulSet')),
+    now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+    ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
+  });
   if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);
   return outcome;
 }
