@@ -27,7 +27,7 @@ export interface ControllerOptions {
   readonly kube?: Kube;
   readonly metrics?: OperatorMetrics;
   /** Polling of the servers' /status for the relationship status; default every 15 s at <address>:<admin port>. */
-  readonly serverStatus?: { readonly intervalMs?: number; readonly urlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
+  readonly serverStatus?: { readonly intervalMs?: number; readonly baseUrlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
 }
 
 const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
@@ -72,8 +72,8 @@ export class Controller {
     watch: (key: string, targets: readonly { name: string; url: string }[]) => this.poller.watch(key, targets),
     forget: (key: string) => this.poller.forget(key),
     reports: (key: string) => this.poller.reports(key),
-    urlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) =>
-      this.options.serverStatus?.urlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}/status`,
+    baseUrlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) =>
+      this.options.serverStatus?.baseUrlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}`,
   };
 
   get isSynced(): boolean { return this.synced; }

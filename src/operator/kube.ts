@@ -24,6 +24,8 @@ export interface Kube {
   apply(obj: KubeObject): Promise<void>;
   remove(kind: string, namespace: string, name: string): Promise<void>;
   patchRelationshipStatus(namespace: string, name: string, status: unknown): Promise<void>;
+  /** Merge patch of the relationship's annotations (null removes one). */
+  patchRelationshipAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
   event(regarding: { kind: string; namespace: string; name: string; uid?: string | undefined }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
@@ -85,6 +87,9 @@ export function createKube(kc: KubeConfig, component: string, instance: string, 
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
       }
+    },
+    async patchRelationshipAnnotations(namespace, name, annotations) {
+      await crs.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'dhcpfailoverrelationships', name, body: { metadata: { annotations } } }, mergeHeader);
     },
     async patchRelationshipStatus(namespace, name, status) {
       await crs.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'dhcpfailoverrelationships', name, body: { status } }, mergeHeader);

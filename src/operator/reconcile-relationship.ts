@@ -8,6 +8,7 @@ import { computeRelationshipStatus, findCondition, type ObservedServer } from '.
 import type { Kube } from './kube.ts';
 import { managedIndices } from './render/relationship.ts';
 import type { ServerReport, StatusTarget } from './server-status.ts';
+import { ADMIN_ACTIONS, runAdminActions, type PostAction } from './admin-actions.ts';
 
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
@@ -19,15 +20,18 @@ export interface Observed {
 
 export interface ReconcileDeps {
   readonly observed: Observed;
-  readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'event'>;
+  readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'patchRelationshipAnnotations' | 'event'>;
   readonly renderOptions: RenderOptions;
   readonly now: () => number;
+  /** For tests: how an admin action is POSTed (admin-actions.ts). */
+  readonly postAction?: PostAction;
   /** Server /status polling (server-status.ts): told which servers to poll, asked what they reported. */
   readonly servers?: {
     watch(key: string, targets: readonly StatusTarget[]): void;
     forget(key: string): void;
     reports(key: string): ReadonlyMap<string, ServerReport>;
-    urlFor(rel: DhcpFailoverRelationship, server: { name: string; address: string }): string;
+    /** `http://<address>:<admin port>` of a server (its /status, its admin actions). */
+    baseUrlFor(rel: DhcpFailoverRelationship, server: { name: string; address: string }): string;
   };
 }
 
@@ -67,7 +71,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   if (rel === undefined || (rel.metadata as { deletionTimestamp?: string }).deletionTimestamp) { deps.servers?.forget(key); return 'gone'; }
   if (deps.servers !== undefined) {
     const managed = new Set(managedIndices(rel));
-    deps.servers.watch(key, (rel.spec.servers ?? []).flatMap((s, i) => (managed.has(i as 0 | 1) && s.address ? [{ name: s.name, url: deps.servers!.urlFor(rel, s) }] : [])));
+    deps.servers.watch(key, (rel.spec.servers ?? []).flatMap((s, i) => (managed.has(i as 0 | 1) && s.address ? [{ name: s.name, url: `${deps.servers!.baseUrlFor(rel, s)}/status` }] : [])));
   }
 
   const secret = secretPresence(observed, rel);
@@ -110,5 +114,9 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });
   if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);
+  if (deps.servers !== undefined && ADMIN_ACTIONS.some((a) => rel.metadata.annotations?.[a.annotation] !== undefined)) {
+    const ref = rel.spec.sharedSecretRef;
+    await runAdminActions(rel, { kube, secret: ref ? observed.secret(namespace, ref.name) : undefined, baseUrlFor: deps.servers.baseUrlFor, ...(deps.postAction ? { post: deps.postAction } : {}) });
+  }
   return outcome;
 }

@@ -1,7 +1,8 @@
 // Relationship status from the servers' own /status: the pure summary, the heartbeat rule that keeps
 // status writes rare, and the controller against the fake API server with two REAL server processes
 // (a failover pair on 127.0.0.61/.62): both NORMAL on the CR, then one killed → the other reports
-// COMMUNICATIONS-INTERRUPTED and the dead one `unreachable`, restarted → NORMAL again.
+// COMMUNICATIONS-INTERRUPTED and the dead one `unreachable`; force-partner-down by annotation (once,
+// annotation removed, Event), a bad target rejected, restarted → NORMAL, force-resync by annotation.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -113,6 +114,7 @@ describe('relationship status from two real server processes', { timeout: 90_000
     if (!process.env.KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
   });
 
+  writeFileSync(join(dir, 'token'), 's\n'); // the Secret's value: the operator's bearer token
   const start = (name: keyof typeof HOSTS) => {
     const role = name === 'dhcp-a' ? 'primary' : 'secondary';
     const partner = HOSTS[name === 'dhcp-a' ? 'dhcp-b' : 'dhcp-a'];
@@ -120,7 +122,7 @@ describe('relationship status from two real server processes', { timeout: 90_000
     writeFileSync(file, `server:
   name: ${name}
   listen: { address: ${HOSTS[name]}, port: ${DHCP_PORT}, interfaces: [] }
-  admin: { address: ${HOSTS[name]}, port: ${ADMIN_PORT} }
+  admin: { address: ${HOSTS[name]}, port: ${ADMIN_PORT}, tokenFile: ${join(dir, 'token')} }
   store: { type: memory }
 scopes:
   - { name: relayed, subnet: 127.0.10.0/24, ranges: [{ start: 127.0.10.10, end: 127.0.10.200 }] }
@@ -160,7 +162,7 @@ failover:
     start('dhcp-b');
     const controller = new Controller({
       kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity: 'op', retryBaseMs: 20, retryMaxMs: 200,
-      serverStatus: { intervalMs: 300, urlFor: (_rel, s) => `http://${s.address}:${ADMIN_PORT}/status` },
+      serverStatus: { intervalMs: 300, baseUrlFor: (_rel, s) => `http://${s.address}:${ADMIN_PORT}` },
     });
     cleanups.push(() => controller.stop());
     await controller.start();
@@ -174,7 +176,29 @@ failover:
     procs.get('dhcp-b')!.kill('SIGKILL');
     await until('b unreachable, a COMM-INT', () => /dhcp-a:communications-interrupted\/- dhcp-b:unreachable/.test(states()), 20_000).catch(() => assert.fail(`status: ${states()}`));
     assert.equal(fake.getObject('dhcp.failover.dev', 'dhcpfailoverrelationships', 'dhcp', 'site-a')?.status?.lastSuccessfulSync, synced, 'the last sync stays');
+
+    // Admin actions by annotation, once each: the annotation is removed and an Event says what happened.
+    const G = 'dhcp.failover.dev';
+    const annotate = (key: string, value: string) => {
+      const cur = fake.getObject(G, 'dhcpfailoverrelationships', 'dhcp', 'site-a')!;
+      fake.put(G, 'dhcpfailoverrelationships', { ...cur, metadata: { ...cur.metadata, annotations: { ...(cur.metadata.annotations ?? {}), [key]: value } } });
+    };
+    const annotations = () => fake.getObject(G, 'dhcpfailoverrelationships', 'dhcp', 'site-a')?.metadata.annotations ?? {};
+    const events = (reason: string) => [...fake.listObjects('', 'events', 'dhcp'), ...fake.listObjects('events.k8s.io', 'events', 'dhcp')]
+      .filter((e) => e.reason === reason).map((e) => String(e.message ?? e.note));
+    annotate('dhcp.failover.dev/force-partner-down', 'dhcp-a');
+    await until('dhcp-a PARTNER-DOWN on the CR', () => /dhcp-a:partner-down/.test(states()), 20_000).catch(() => assert.fail(`status: ${states()}`));
+    await until('annotation removed', () => annotations()['dhcp.failover.dev/force-partner-down'] === undefined, 10_000);
+    assert.ok(events('AdminAction').some((m) => /partner-down on dhcp-a/.test(m)), JSON.stringify(events('AdminAction')));
+    annotate('dhcp.failover.dev/force-resync', 'no-such-server');
+    await until('rejected and removed', () => annotations()['dhcp.failover.dev/force-resync'] === undefined && events('AdminActionRejected').length > 0, 10_000);
+
     start('dhcp-b');
     await until('NORMAL again', () => states() === 'dhcp-a:normal/normal dhcp-b:normal/normal', 30_000).catch(() => assert.fail(`status: ${states()}`));
+    annotate('dhcp.failover.dev/force-resync', 'dhcp-b');
+    await until('resync ran once', () => annotations()['dhcp.failover.dev/force-resync'] === undefined && events('AdminAction').some((m) => /resync on dhcp-b/.test(m)), 10_000)
+      .catch(() => assert.fail(`events: ${JSON.stringify([...events('AdminAction'), ...events('AdminActionFailed')])}`));
+    assert.match(readFileSync(join(dir, 'dhcp-b.log'), 'utf8'), /UPDREQALL|updates.requested/);
+    await until('NORMAL after the resync', () => states() === 'dhcp-a:normal/normal dhcp-b:normal/normal', 30_000).catch(() => assert.fail(`status: ${states()}`));
   });
 });
