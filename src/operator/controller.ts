@@ -27,7 +27,8 @@ export interface ControllerOptions {
   readonly kube?: Kube;
   readonly metrics?: OperatorMetrics;
   /** Polling of the servers' /status for the relationship status; default every 15 s at <address>:<admin port>. */
-  readonly serverStatus?: { readonly intervalMs?: number; readonly baseUrlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
+  /** false: no polling and no admin actions (tests whose servers do not exist). */
+  readonly serverStatus?: false | { readonly intervalMs?: number; readonly baseUrlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
 }
 
 const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
@@ -63,7 +64,7 @@ export class Controller {
     });
     this.metrics = options.metrics ?? createOperatorMetrics({ queueDepth: () => this.queue.depth });
     this.poller = new ServerStatusPoller({
-      clock: options.clock, intervalMs: options.serverStatus?.intervalMs ?? 15_000,
+      clock: options.clock, intervalMs: (options.serverStatus || undefined)?.intervalMs ?? 15_000,
       onChange: (key) => { if (this.running) this.queue.add(key); },
     });
   }
@@ -73,7 +74,7 @@ export class Controller {
     forget: (key: string) => this.poller.forget(key),
     reports: (key: string) => this.poller.reports(key),
     baseUrlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) =>
-      this.options.serverStatus?.baseUrlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}`,
+      (this.options.serverStatus || undefined)?.baseUrlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}`,
   };
 
   get isSynced(): boolean { return this.synced; }
@@ -98,7 +99,7 @@ export class Controller {
   };
 
   private async reconcile(key: string): Promise<void> {
-    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(), servers: this.servers });
+    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(), ...(this.options.serverStatus === false ? {} : { servers: this.servers }) });
     this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: outcome });
     log.debug('operator.reconciled', { key, outcome });
   }

@@ -9,6 +9,9 @@ import type { Kube } from './kube.ts';
 import { managedIndices } from './render/relationship.ts';
 import type { ServerReport, StatusTarget } from './server-status.ts';
 import { ADMIN_ACTIONS, runAdminActions, type PostAction } from './admin-actions.ts';
+import { planRollout, type ObservedSts } from './rollout.ts';
+import { statefulSetName } from './render/names.ts';
+import { log } from '../log.ts';
 
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
@@ -63,6 +66,27 @@ function observedServers(owned: readonly KubeObject[]): Map<string, ObservedServ
   return out;
 }
 
+/** Observed StatefulSets for the rollout: template hash and readiness. */
+function observedTemplates(owned: readonly KubeObject[]): Map<string, ObservedSts> {
+  const out = new Map<string, ObservedSts>();
+  for (const o of owned) {
+    if (o.kind !== 'StatefulSet') continue;
+    const status = (o as { status?: { readyReplicas?: number; observedGeneration?: number } }).status;
+    out.set(o.metadata.name, {
+      templateHash: o.metadata.annotations?.[ANNOTATIONS.templateHash],
+      readyReplicas: status?.readyReplicas ?? 0, observedGeneration: status?.observedGeneration ?? 0, generation: o.metadata.generation ?? 1,
+    });
+  }
+  return out;
+}
+
+/** Restart order: the secondary (load balance) or the standby (hot standby) first, the serving primary last. */
+function rolloutOrder(rel: DhcpFailoverRelationship): { sts: string; server: string }[] {
+  const managed = managedIndices(rel).map((i) => rel.spec.servers[i]!);
+  const last = rel.spec.mode === 'hotStandby' ? (rel.spec.activeServer ?? managed[0]?.name) : rel.spec.servers[0]?.name;
+  return [...managed.filter((s) => s.name !== last), ...managed.filter((s) => s.name === last)].map((s) => ({ sts: statefulSetName(rel, s.name), server: s.name }));
+}
+
 export async function reconcileRelationship(key: string, deps: ReconcileDeps): Promise<ReconcileOutcome> {
   const [namespace, name] = key.split('/') as [string, string];
   const { observed, kube } = deps;
@@ -89,12 +113,15 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     }
   } else {
     const have = new Map(owned.map((o) => [idOf(o), o]));
-    const upToDate = result.objects.every((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] === result.inputHash);
-    if (!upToDate) {
-      for (const obj of result.objects) await kube.apply(obj);
+    // One server restart at a time (rollout.ts); only objects whose input changed are written.
+    const plan = planRollout({ desired: result.objects, observed: observedTemplates(owned), reports: deps.servers?.reports(key) ?? new Map(), servers: rolloutOrder(rel) });
+    const changed = plan.apply.filter((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] !== result.inputHash);
+    if (changed.length > 0) {
+      for (const obj of changed) await kube.apply(obj);
       outcome = 'applied';
-      await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Normal', 'Applied', `applied ${result.objects.map(idOf).join(', ')} (input ${result.inputHash})`);
+      await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Normal', 'Applied', `applied ${changed.map(idOf).join(', ')} (input ${result.inputHash})`);
     }
+    for (const h of plan.held) log.info('operator.rollout.waiting', { relationship: key, held: idOf(h.object), waitingFor: h.waitingFor });
     const desired = new Set(result.objects.map(idOf));
     for (const o of owned) {
       if (desired.has(idOf(o))) continue;

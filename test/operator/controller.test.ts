@@ -41,7 +41,8 @@ async function setup(opts: { secret?: boolean; controller?: boolean } = {}) {
   kc.loadFromOptions(fake.kubeConfigOptions());
   if (opts.secret ?? true) fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: Buffer.from('s3cret').toString('base64') } });
   const newController = (identity = 'op-1') => {
-    const c = new Controller({ kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity, retryBaseMs: 20, retryMaxMs: 200, resyncMs: 60_000 });
+    // serverStatus false: the example servers' addresses (10.20.0.x) must not be contacted from a test.
+    const c = new Controller({ kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity, retryBaseMs: 20, retryMaxMs: 200, resyncMs: 60_000, serverStatus: false });
     cleanups.push(() => c.stop());
     return c;
   };
@@ -271,4 +272,26 @@ test('HTTP: /healthz, /readyz follows readiness, /metrics lists reconciles, dura
   assert.match(m, /dhcp_operator_reconcile_duration_seconds_count\{kind="DhcpFailoverRelationship"\} [1-9]/);
   assert.match(m, /dhcp_operator_queue_depth \d/);
   assert.equal((await get('/nope')).status, 404);
+});
+
+test('a restart-relevant change rolls one server at a time: the secondary first, the primary once it is ready again', async () => {
+  const { fake, controller } = await setup();
+  createSiteA(fake);
+  await until('both StatefulSets', () => sts(fake, 'site-a-dhcp-a') && sts(fake, 'site-a-dhcp-b'));
+  const ready = (n: string) => fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 1, observedGeneration: sts(fake, n)!.metadata.generation });
+  const notReady = (n: string) => fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 0, observedGeneration: sts(fake, n)!.metadata.generation });
+  ready('site-a-dhcp-a'); ready('site-a-dhcp-b');
+  await until('Ready', () => cond(rel(fake), 'Ready')?.status === 'True');
+  const image = (n: string) => sts(fake, n)!.spec.template.spec.containers[0].image as string;
+  const r = rel(fake)!;
+  r.spec.image = 'registry.example/dhcp-failover:9.9.9';
+  fake.put(G, 'dhcpfailoverrelationships', r);
+  await until('secondary restarted with the new image', () => image('site-a-dhcp-b') === 'registry.example/dhcp-failover:9.9.9');
+  notReady('site-a-dhcp-b'); // its pod is being replaced
+  await new Promise((res) => setTimeout(res, 300));
+  await controller!.queue.idle();
+  assert.notEqual(image('site-a-dhcp-a'), 'registry.example/dhcp-failover:9.9.9', 'the primary waits while the secondary restarts');
+  assert.equal(cond(rel(fake), 'Progressing')?.status, 'True');
+  ready('site-a-dhcp-b');
+  await until('primary restarted once the secondary is ready', () => image('site-a-dhcp-a') === 'registry.example/dhcp-failover:9.9.9');
 });

@@ -138,6 +138,11 @@ export function renderServerStatefulSet(
   };
   const owners = ownerReferences(rel);
   if (owners) metadata.ownerReferences = owners;
+  const template = {
+    metadata: { labels: serverLabels(rel, server.name), annotations: { [ANNOTATIONS.restartHash]: restartHash } },
+    spec: podSpec,
+  };
+  metadata.annotations = { ...(metadata.annotations ?? {}), [ANNOTATIONS.templateHash]: hashOf(template) };
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -151,10 +156,7 @@ export function renderServerStatefulSet(
       updateStrategy: { type: 'RollingUpdate' },
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       selector: { matchLabels: serverSelector(rel, server.name) },
-      template: {
-        metadata: { labels: serverLabels(rel, server.name), annotations: { [ANNOTATIONS.restartHash]: restartHash } },
-        spec: podSpec,
-      },
+      template,
       volumeClaimTemplates: [{ metadata: { name: 'leases', labels: relationshipLabels(rel) }, spec: pvcSpec }],
     },
   };

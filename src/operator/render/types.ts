@@ -27,6 +27,8 @@ export const ANNOTATIONS = {
   inputHash: `${GROUP}/input-hash`,
   /** On the pod template: hash of the restart-only part of the server config (server + failover sections). */
   restartHash: `${GROUP}/restart-hash`,
+  /** On a StatefulSet: hash of its pod template; a different one means applying it restarts the pod (rollout.ts). */
+  templateHash: `${GROUP}/template-hash`,
   /** On the relationship, set by an admin to the name of a server: force it to PARTNER-DOWN, once (admin-actions.ts). */
   forcePartnerDown: `${GROUP}/force-partner-down`,
   /** On the relationship, set to a server name: that server asks its partner for every binding again, once. */
