@@ -16,7 +16,8 @@ export function parseYaml(text: string, source = 'config'): unknown {
       const where = err.mark ? `line ${err.mark.line + 1}, column ${err.mark.column + 1}: ` : '';
       throw new ConfigError([{ path: '(yaml)', message: `${where}${err.reason}` }], source);
     }
-    throw err;
+    // js-yaml itself can throw on odd tags (e.g. an empty `!!binary` value: a TypeError found by fuzzing).
+    throw new ConfigError([{ path: '(yaml)', message: `cannot parse: ${(err as Error)?.message ?? String(err)}` }], source);
   }
 }
 

@@ -215,7 +215,7 @@ function validateServer(p: Problems, raw: unknown): ServerConfig | undefined {
   const { listen, addressOk } = validateListen(p, o.listen, at(path, 'listen'));
   const admin = validateAdmin(p, o.admin, at(path, 'admin'));
   let serverId = ipv4(p, o, 'serverId', path, false);
-  if (serverId === undefined && o.serverId === undefined && addressOk) {
+  if (serverId === undefined && (o.serverId === undefined || o.serverId === null) && addressOk) {
     if (listen.address === '0.0.0.0') p.add(at(path, 'serverId'), 'required when server.listen.address is 0.0.0.0: the address clients and relays send to (option 54)');
     else serverId = parseIpv4(listen.address);
   }
