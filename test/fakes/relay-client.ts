@@ -42,6 +42,10 @@ export interface Acquired {
   /** When the first DISCOVER went out (epoch ms), and how long until the ACK. */
   readonly startedAt: number;
   readonly ms: number;
+  /** Option 51 of the ACK. */
+  readonly leaseSeconds: number;
+  /** When the (first) REQUEST that was ACKed went out: where the client's lease time starts. */
+  readonly requestedAt: number;
 }
 
 type Reply = ReturnType<typeof decodeMessage>;
@@ -104,12 +108,40 @@ export class RelayClient {
     const left = Math.max(500, timeoutMs - (Date.now() - started));
     const ackWait = this.awaitReply(xid, MessageType.ACK, left);
     const request = { ...makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr, requested: offer.yiaddr, serverId }), secs };
+    const requestedAt = Date.now();
     this.send(request);
     const resend = setInterval(() => this.send(request), Math.min(retryMs, 1000));
     const ack = await ackWait;
     clearInterval(resend);
     if (ack === undefined) return undefined;
-    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(ack.yiaddr), server: formatIpv4(serverId), discovers, secs, startedAt: started, ms: Date.now() - started };
+    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(ack.yiaddr), server: formatIpv4(serverId), discovers, secs, startedAt: started, ms: Date.now() - started, leaseSeconds: ack.options.get(51)?.readUInt32BE(0) ?? 0, requestedAt };
+  }
+
+  /**
+   * RENEWING/REBINDING through the relay: REQUEST with ciaddr = the bound address and no server id,
+   * retransmitted every `retryMs`; undefined on NAK or silence. Renewals are never load-balanced.
+   */
+  async renew(mac: string, address: string, o: { timeoutMs?: number; retryMs?: number } = {}): Promise<Acquired | 'nak' | undefined> {
+    const timeoutMs = o.timeoutMs ?? 4000;
+    const xid = Math.floor(Math.random() * 0xffffffff);
+    const started = Date.now();
+    const request = { ...makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr: ip(this.opts.relayAddress), ciaddr: ip(address) }) };
+    const kAck = `${xid}:${MessageType.ACK}`, kNak = `${xid}:${MessageType.NAK}`;
+    const answer = new Promise<{ kind: 'ack' | 'nak'; r: Reply } | undefined>((resolve) => {
+      const done = (v: { kind: 'ack' | 'nak'; r: Reply } | undefined) => { clearTimeout(timer); this.waiting.delete(kAck); this.waiting.delete(kNak); resolve(v); };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.waiting.set(kAck, (r) => done({ kind: 'ack', r }));
+      this.waiting.set(kNak, (r) => done({ kind: 'nak', r }));
+    });
+    this.send(request);
+    const resend = setInterval(() => this.send({ ...request, secs: Math.floor((Date.now() - started) / 1000) }), o.retryMs ?? 1000);
+    const reply = await answer;
+    clearInterval(resend);
+    if (reply === undefined) return undefined;
+    if (reply.kind === 'nak') return 'nak';
+    const r = reply.r;
+    const serverId = r.options.get(54)?.readUInt32BE(0) ?? 0;
+    return { mac, hw: `1:${mac.replace(/:/g, '')}`, ip: formatIpv4(r.yiaddr), server: formatIpv4(serverId), discovers: 0, secs: 0, startedAt: started, ms: Date.now() - started, leaseSeconds: r.options.get(51)?.readUInt32BE(0) ?? 0, requestedAt: started };
   }
 
   /**
