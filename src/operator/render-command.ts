@@ -24,7 +24,20 @@ export function objectsToYaml(objects: readonly KubeObject[]): string {
 
 /** Renders every relationship in `docs`; returns the YAML and one line per problem. */
 export function renderDocuments(docs: readonly unknown[], opts: RenderOptions): { yaml: string; problems: string[] } {
-  const objs = docs.filter((d): d is Doc => d !== null && typeof d === 'object');
+  const problems: string[] = [];
+  // What the API server's schema would refuse before the operator ever saw it: reported, not rendered.
+  const objs = docs.filter((d): d is Doc => d !== null && typeof d === 'object' && !Array.isArray(d)).filter((d) => {
+    if (d.kind !== RELATIONSHIP_KIND && d.kind !== SCOPE_KIND && d.kind !== 'Secret') return true;
+    const meta = d.metadata as unknown;
+    const name = typeof meta === 'object' && meta !== null ? (meta as { name?: unknown }).name : undefined;
+    const spec = (d as { spec?: unknown }).spec;
+    const why = typeof name !== 'string' ? 'metadata.name is missing'
+      : d.kind !== 'Secret' && (typeof spec !== 'object' || spec === null || Array.isArray(spec)) ? 'spec is missing or not a mapping'
+        : d.kind === 'Secret' && [d.data, d.stringData].some((m) => m !== undefined && (typeof m !== 'object' || m === null)) ? 'data/stringData is not a mapping'
+          : undefined;
+    if (why !== undefined) problems.push(`${d.kind} ${typeof name === 'string' ? name : '(unnamed)'}: InvalidSpec: ${why}`);
+    return why === undefined;
+  });
   const ns = (d: Doc): string => d.metadata?.namespace ?? 'default';
   const withNs = <T extends { metadata: { namespace?: string } }>(d: T): T => ({ ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? 'default' } });
   const relationships = objs.filter((d) => d.kind === RELATIONSHIP_KIND).map((d) => withNs(d as unknown as DhcpFailoverRelationship));
@@ -33,18 +46,22 @@ export function renderDocuments(docs: readonly unknown[], opts: RenderOptions): 
   relationships.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
 
   const out: KubeObject[] = [];
-  const problems: string[] = [];
   for (const rel of relationships) {
-    const ref = rel.spec?.sharedSecretRef;
-    let secret: SecretPresence | undefined;
-    if (ref !== undefined) {
-      const found = secrets.find((s) => s.metadata?.name === ref.name && ns(s) === rel.metadata.namespace);
-      const key = ref.key ?? 'secret';
-      secret = found === undefined ? { exists: true, hasKey: true } : { exists: true, hasKey: key in (found.data ?? {}) || key in (found.stringData ?? {}) };
+    try {
+      const ref = rel.spec.sharedSecretRef;
+      let secret: SecretPresence | undefined;
+      if (ref !== undefined) {
+        const found = secrets.find((s) => s.metadata?.name === ref.name && ns(s) === rel.metadata.namespace);
+        const key = ref.key ?? 'secret';
+        secret = found === undefined ? { exists: true, hasKey: true } : { exists: true, hasKey: key in (found.data ?? {}) || key in (found.stringData ?? {}) };
+      }
+      const result = renderRelationship(secret === undefined ? { relationship: rel, scopes } : { relationship: rel, scopes, secret }, opts);
+      if (result.ok) out.push(...result.objects);
+      else for (const p of result.problems) problems.push(`${rel.metadata.namespace}/${rel.metadata.name}: ${p.reason}: ${p.message}`);
+    } catch (err) {
+      // A field of the wrong type (the CRD schema would have refused it at kubectl apply).
+      problems.push(`${rel.metadata.namespace}/${rel.metadata.name}: InvalidSpec: a document does not match the CRD schema (${(err as Error).message}); check it with kubectl apply --dry-run=server`);
     }
-    const result = renderRelationship(secret === undefined ? { relationship: rel, scopes } : { relationship: rel, scopes, secret }, opts);
-    if (result.ok) out.push(...result.objects);
-    else for (const p of result.problems) problems.push(`${rel.metadata.namespace}/${rel.metadata.name}: ${p.reason}: ${p.message}`);
   }
   return { yaml: objectsToYaml(out), problems };
 }

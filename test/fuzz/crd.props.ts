@@ -32,12 +32,6 @@ export const RELATIONSHIPS: readonly Json[] = CRD_DOCS.filter((d) => d.kind === 
 export const SCOPES: readonly Json[] = CRD_DOCS.filter((d) => d.kind === SCOPE_KIND);
 export const SECRETS: readonly Json[] = CRD_DOCS.filter((d) => d.kind === 'Secret');
 
-/** Why the two schema-free render properties are known failures (todo in CI; scripts/fuzz.ts --todo runs them). */
-export const RENDER_F_TODO = 'known bug: `dhcp-failover render -f` (renderDocuments) trusts CR shapes the apiserver would have checked; ' +
-  'a DhcpFailoverRelationship without spec, a CR without metadata, a scope with ranges not a list, servers[i].interfaces not a list, or a ' +
-  'Secret whose stringData/data is not a mapping throw TypeError (relationship.ts secretProblems, render-command.ts withNs and the `in` ' +
-  'check, server-config.ts renderScope/renderServerConfig)';
-
 // ---- the CRD schemas, as the apiserver would apply them (structural subset, via ajv) -------------
 
 function crdToJsonSchema(s: Json, inJunctor = false): Json {
@@ -143,13 +137,13 @@ export const crdDecoder: Decoder = {
       fc.property(fc.array(mutatedTree(CRD_DOCS, 3), { minLength: 1, maxLength: 5 }), (docs) => {
         const r = typedOutcome('renderDocuments', () => renderDocuments(docs, DEFAULT_RENDER_OPTIONS), []);
         assert.ok(r.ok && typeof r.value.yaml === 'string' && Array.isArray(r.value.problems));
-      }), RENDER_F_TODO),
+      })),
     prop('renderDocuments (render -f): mutated CR YAML text → YAML and problems (or a js-yaml syntax error), never another throw', 2, () =>
       fc.property(mutatedText(CRD_TEXTS, 4), (text) => {
         let docs: unknown[];
         try { docs = yaml.loadAll(text); } catch (err) { assert.ok(err instanceof yaml.YAMLException, String(err)); return; }
         const r = typedOutcome('renderDocuments', () => renderDocuments(docs, DEFAULT_RENDER_OPTIONS), []);
         assert.ok(r.ok);
-      }), RENDER_F_TODO),
+      })),
   ],
 };
