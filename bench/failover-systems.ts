@@ -116,7 +116,8 @@ ${process.env.OURS_MAX_UNACKED ? `  maxUnackedUpdates: ${process.env.OURS_MAX_UN
     try { return (JSON.parse((await this.lab.httpGet(node, 'http://127.0.0.1:8067/status', 2)).body) as { failover: { state: string } }).failover.state; } catch { return undefined; }
   }
   async ready(): Promise<boolean> { await this.pending; return (await this.state('srv1')) === 'normal' && (await this.state('srv2')) === 'normal'; }
-  async resynced(node: Node): Promise<boolean> { await this.pending; return (await this.state(node)) === 'normal'; }
+  /** The bindings are in once it leaves RECOVER (UPDDONE received); a lost store then waits MCLT in RECOVER-WAIT, not transfer time. */
+  async resynced(node: Node): Promise<boolean> { await this.pending; return ['recover-wait', 'recover-done', 'normal'].includes((await this.state(node)) ?? ''); }
   async bindings(node: Node): Promise<number> {
     const body = (await this.lab.httpGet(node, 'http://127.0.0.1:8067/leases?limit=100000', 10)).body;
     return (JSON.parse(body) as { leases: { state: string }[] }).leases.filter((l) => l.state === 'active').length;

@@ -26,10 +26,19 @@ export const shouldAutoPartnerDown = guard('should-auto-partner-down', (s, e, no
   e.kind === 'switchover-timer' && e.partnerDownEvidence && s.config.autoPartnerDown.enabled
   && now - s.stos >= s.config.autoPartnerDown.intervalMs);
 
-export function recoverWaitUntil(s: Snapshot): number { return (s.recoverFrom ?? s.stos) + s.config.mcltMs; }
-/** ISC skips the wait when the partner is itself recovering (fresh pair) (digest §4.5). */
-const iscPartnerRecovering = and(iscDialect, guard('partner-recovering', (s) => s.partner?.state === 'recover' || s.partner?.state === 'recover-done'));
-export const mustWaitMclt = guard('must-wait-mclt', (s, e, now) => recoverWaitUntil(s) > now && !iscPartnerRecovering.test(s, e, now));
+/**
+ * No record at all (recoverFrom 0) is a lost database whose failure time is unknown: leases this server
+ * granted that never reached the partner may be held for up to MCLT, so the wait is a full MCLT from
+ * entering the state (ISC does the same with an empty lease file). Found by bench/failover.ts: a wiped
+ * secondary that skipped the wait could hand out addresses its lost leases still covered.
+ */
+export function recoverWaitUntil(s: Snapshot): number {
+  const from = s.recoverFrom === 0 ? s.stos : s.recoverFrom ?? s.stos;
+  return from + s.config.mcltMs;
+}
+/** Skip the wait when the partner is itself recovering: a fresh pair, nobody served anything (ISC, digest §4.5; every dialect). */
+const partnerRecovering = guard('partner-recovering', (s) => s.partner?.state === 'recover' || s.partner?.state === 'recover-done');
+export const mustWaitMclt = guard('must-wait-mclt', (s, e, now) => recoverWaitUntil(s) > now && !partnerRecovering.test(s, e, now));
 const mcltWaitOver = guard('mclt-wait-over', (s, _e, now) => now >= recoverWaitUntil(s));
 
 // ---------------------------------------------------------------- the reconnect matrix (digest §4.4)

@@ -242,13 +242,21 @@ describe('RECOVER → RECOVER-WAIT → RECOVER-DONE', () => {
     assert.ok(early.effects.some((e) => e.kind === 'start-timer' && e.timer === 'recover-wait'));
     assert.equal(step(r.next, { kind: 'recover-wait-timer' }, NOW + MCLT - 1000).next.state, 'recover-done');
   });
-  it('skips the wait when there was no record at all (failure time 0)', () => {
-    assert.equal(step(snap('recover', { recoverFrom: 0 }), { kind: 'update-done' }, NOW).next.state, 'recover-done');
+  it('no record at all (a lost database, failure time unknown): a full MCLT from entering RECOVER-WAIT', () => {
+    const r = step(snap('recover', { recoverFrom: 0 }), { kind: 'update-done' }, NOW);
+    assert.equal(r.next.state, 'recover-wait');
+    const timer = r.effects.find((e) => e.kind === 'start-timer' && e.timer === 'recover-wait') as { ms: number } | undefined;
+    assert.equal(timer?.ms, MCLT);
+    assert.equal(step(r.next, { kind: 'recover-wait-timer' }, NOW + MCLT - 1000).next.state, 'recover-wait');
+    assert.equal(step(r.next, { kind: 'recover-wait-timer' }, NOW + MCLT).next.state, 'recover-done');
   });
-  it('ISC skips the wait when the partner is recovering too', () => {
-    const s = snap('recover', { recoverFrom: NOW, partner: report('recover'), cfg: { dialect: 'isc' } });
-    assert.equal(step(s, { kind: 'update-done' }, NOW).next.state, 'recover-done');
-    assert.equal(step({ ...s, config: config({ dialect: 'draft' }) }, { kind: 'update-done' }, NOW).next.state, 'recover-wait');
+  it('the wait is skipped when the partner is recovering too (a fresh pair), in every dialect', () => {
+    for (const dialect of ['isc', 'draft', 'ms'] as const) {
+      const s = snap('recover', { recoverFrom: 0, partner: report('recover'), cfg: { dialect } });
+      assert.equal(step(s, { kind: 'update-done' }, NOW).next.state, 'recover-done', dialect);
+      const running = snap('recover', { recoverFrom: 0, partner: report('partner-down'), cfg: { dialect } });
+      assert.equal(step(running, { kind: 'update-done' }, NOW).next.state, 'recover-wait', dialect);
+    }
   });
 });
 
@@ -403,7 +411,8 @@ describe('two machines reach NORMAL together', () => {
     { name: 'both restarted from NORMAL', dialect: 'draft', p: { state: 'normal', stos: NOW - 5000 }, s: { state: 'normal', stos: NOW - 5000 } },
     { name: 'split brain: both PARTNER-DOWN', dialect: 'draft',
       p: { state: 'partner-down', stos: NOW - 5000, lastOperationAt: NOW - 100 }, s: { state: 'partner-down', stos: NOW - 4000, lastOperationAt: NOW - 100 } },
-    { name: 'primary PARTNER-DOWN, secondary lost its database', dialect: 'isc', p: { state: 'partner-down', stos: NOW - 5000 }, s: undefined },
+    // A lost database (no record) may have granted leases the primary never heard of: a full MCLT wait.
+    { name: 'primary PARTNER-DOWN, secondary lost its database (waits MCLT)', dialect: 'isc', p: { state: 'partner-down', stos: NOW - 5000 }, s: undefined, normalNotBefore: NOW + MCLT },
     { name: 'secondary returns after the primary went PARTNER-DOWN (waits MCLT)', dialect: 'draft',
       p: { state: 'partner-down', stos: NOW - 5000 }, s: { state: 'normal', stos: NOW - 9000, lastOperationAt: NOW - 6000 },
       normalNotBefore: NOW - 6000 + MCLT },

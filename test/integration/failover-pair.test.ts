@@ -167,10 +167,12 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     await stopServer(secondary, 'SIGKILL');
     await until('primary COMM-INT', async () => (await stateOf(PRIMARY)) === 'communications-interrupted', 10_000);
     secondary = startServer('secondary');
-    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 30_000);
-    // The restarted secondary (empty memory store) learned every binding through UPDREQALL.
+    // A restarted memory store is a lost database: it learns every binding (UPDREQALL), then waits MCLT in RECOVER-WAIT.
+    await until('secondary has the bindings', async () => ['recover-wait', 'recover-done', 'normal'].includes((await stateOf(SECONDARY)) ?? ''), 30_000);
     const leases = await getJson(SECONDARY, '/leases');
     assert.ok(((leases?.leases as { hwAddress?: string }[]) ?? []).some((l) => l.hwAddress === 'ff:ff:ff:ff:ff:ff'));
+    assert.equal(await stateOf(SECONDARY), 'recover-wait', 'and serves nobody until MCLT has passed');
+    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 90_000);
   });
 
   it('a clean stop (SIGTERM) announces PAUSED to the partner; restarted → NORMAL', async () => {
@@ -180,7 +182,7 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     assert.match(primaryLog, /"to":"communications-interrupted","partner":"paused"/, 'the primary heard STATE(PAUSED) before the link closed');
     assert.match(readFileSync(join(dir, 'secondary.log'), 'utf8'), /"to":"paused"/);
     secondary = startServer('secondary');
-    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 30_000);
+    await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 90_000); // a restarted memory store is a lost database: RECOVER-WAIT = MCLT
   });
 
   it('a secondary with the wrong shared secret is refused and counted, and never reaches NORMAL', async () => {

@@ -159,7 +159,7 @@ describe('failover pair in network namespaces: partition, then a crashed primary
     await obtain('cli4', 'partner-down');
     await assertNoDuplicates('partner-down', ['srv2']); // srv1 is dead and its memory store gone
     startServer(SERVERS[0]);
-    await waitBoth('normal', 60_000);
+    await waitBoth('normal', 120_000); // empty store = lost database: RECOVER-WAIT lasts MCLT (60 s)
     await waitStoresConverge('stores converge after recovery', 30_000);
     await assertNoDuplicates('recovered');
   });

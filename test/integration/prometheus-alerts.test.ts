@@ -61,7 +61,7 @@ failover:
   port: ${FO_PORT}
   partner: { address: ${partner}, port: ${FO_PORT} }
   mode: load-balance
-  mcltSeconds: 60
+  mcltSeconds: 15
   maxResponseDelaySeconds: 3
   startupSeconds: 1
   sharedSecret: prom-pair-secret

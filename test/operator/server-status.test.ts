@@ -133,7 +133,7 @@ failover:
   port: ${FO_PORT}
   partner: { address: ${partner}, port: ${FO_PORT} }
   mode: load-balance
-  mcltSeconds: 60
+  mcltSeconds: 10
   maxResponseDelaySeconds: 3
   startupSeconds: 1
   sharedSecret: status-test
