@@ -73,6 +73,14 @@ describe('decide: DISCOVER', () => {
     assert.equal([...d.reply.options.keys()].at(-1), 82, 'relay agent information goes last');
   });
 
+  it('malformed relay agent information (a sub-option overrunning the option, an empty one) is echoed unchanged and never used to pick a scope', () => {
+    for (const agent of [Buffer.from('0105aabb', 'hex'), Buffer.from('01', 'hex'), Buffer.from('050a0a0a', 'hex'), Buffer.alloc(0)]) {
+      const d = reply(decide(context(), makeRequest({ type: MessageType.DISCOVER, giaddr: ip('10.100.0.1'), extra: [[82, agent]] }), NOW));
+      assert.equal(d.reply.yiaddr, ip('10.100.0.10'), `scope still chosen by giaddr for 82 = ${agent.toString('hex')}`);
+      assert.deepEqual(d.reply.options.get(82), agent, 'echoed byte for byte (RFC 3046 §2.2)');
+    }
+  });
+
   it('drops what it cannot serve, with a reason', () => {
     assert.deepEqual(decide(context(), makeRequest({ type: MessageType.DISCOVER, giaddr: ip('192.168.50.1') }), NOW), { kind: 'drop', reason: 'no_scope' });
     const inactive = [planScope(makeScope({ active: false }))];
