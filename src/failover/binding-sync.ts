@@ -153,17 +153,11 @@ export class BindingSync {
     return bindingOf(lease, { now, dialect: this.ctx.wireDialect(), subnetMask });
   }
 
-  /** A BNDACK handled on its own (the runtime batches them with `receive`). */
-  async onBndack(m: Bndack, link?: Link): Promise<void> {
-    this.inbound.push({ link: link ?? this.ctx.currentLink()!, m });
-    await this.drainInbound();
-  }
-
   /**
-   * Settles one acknowledged update in memory: the lease to store (no longer owed, or FREE for
+   * Settles one acknowledged update: the lease to store (no longer owed, or FREE for
    * EXPIRED/RELEASED/RESET), or undefined (rejected, unmatched, or the lease changed meanwhile).
    */
-  private settleAck(xid: number, ack: BindingAck): Lease | undefined {
+  private settleAck(xid: number, ack: BindingAck, leaseAt: (ip: Ipv4) => Lease | undefined): Lease | undefined {
     const f = this.queue.ack(xid, ack.assignedIpAddress);
     if (f === undefined) {
       // A late duplicate after a reconnect, or a confused partner: counted, otherwise harmless.
@@ -173,7 +167,7 @@ export class BindingSync {
     }
     const relationship = this.ctx.config().relationship;
     this.ctx.metrics?.updateAckSeconds.observe({ relationship }, Math.max(0, this.ctx.clock.now() - f.sentAt) / 1000);
-    const current = this.ctx.engine.leases.get(f.ip);
+    const current = leaseAt(f.ip);
     const same = current !== undefined && current.cltt === f.lease.cltt && current.state === f.lease.state && current.expiresAt === f.lease.expiresAt;
     if (ack.rejectReason !== undefined) {
       this.ctx.metrics?.updatesRejected.inc({ relationship, reason: String(ack.rejectReason) });
@@ -184,9 +178,7 @@ export class BindingSync {
     if (!same) return undefined;
     // EXPIRED/RELEASED/RESET become FREE once the partner accepted them (digest §5.1, invariant 2).
     const freed = f.lease.state === 'expired' || f.lease.state === 'released' || f.lease.state === 'reset';
-    const next: Lease = freed ? freeLease(current) : { ...current, pendingAck: false };
-    this.ctx.engine.leases.set(next);
-    return next;
+    return freed ? freeLease(current) : { ...current, pendingAck: false };
   }
 
   onUpdateRequest(link: Link, m: Updreq | Updreqall): void {
@@ -226,19 +218,22 @@ export class BindingSync {
   private async drainInbound(): Promise<void> {
     const batch = this.inbound;
     this.inbound = [];
-    const toStore: Lease[] = [];
+    // What this batch changes, by address: later transactions see earlier ones; stored (and indexed) once.
+    const changed = new Map<Ipv4, Lease>();
+    const leaseAt = (ip: Ipv4): Lease | undefined => changed.get(ip) ?? this.ctx.engine.leases.get(ip);
     const decided: { link: Link; xid: number; acks: { ack: BindingAck; stored?: Lease }[] }[] = [];
     let settled = false;
     for (const { link, m } of batch) {
       if (m.type === 'BNDACK') {
-        for (const ack of m.acks) { const next = this.settleAck(m.xid, ack); if (next !== undefined) toStore.push(next); }
+        for (const ack of m.acks) { const next = this.settleAck(m.xid, ack, leaseAt); if (next !== undefined) changed.set(next.ip, next); }
         settled = true;
         continue;
       }
-      const acks = m.bindings.map((b) => this.decideBinding(b));
-      for (const a of acks) if (a.stored !== undefined) toStore.push(a.stored);
+      const acks = m.bindings.map((b) => this.decideBinding(b, leaseAt));
+      for (const a of acks) if (a.stored !== undefined) changed.set(a.stored.ip, a.stored);
       decided.push({ link, xid: m.xid, acks });
     }
+    const toStore = [...changed.values()];
     let stored = true;
     try {
       if (toStore.length > 0) await this.ctx.engine.applyRemote(toStore); // on stable storage before the BNDACK (invariant 12)
@@ -256,17 +251,11 @@ export class BindingSync {
     if (settled) this.pump();
   }
 
-  /** Every transaction of a BNDUPD (Microsoft batches up to 16) is decided and stored, then one BNDACK answers them all. */
-  async onBndupd(link: Link, m: Bndupd): Promise<void> {
-    this.inbound.push({ link, m });
-    await this.drainInbound();
-  }
-
   /**
-   * Decides one binding transaction against what memory holds (earlier ones of the same batch
-   * included): a reject, or the lease to store (indexed at once) and the ack to send once stored.
+   * Decides one binding transaction (Microsoft batches up to 16 per BNDUPD) against `leaseAt`
+   * (memory plus the batch so far): a reject, or the lease to store and the ack to send once stored.
    */
-  private decideBinding(b: Bndupd['bindings'][number]): { ack: BindingAck; stored?: Lease } {
+  private decideBinding(b: Bndupd['bindings'][number], leaseAt: (ip: Ipv4) => Lease | undefined): { ack: BindingAck; stored?: Lease } {
     const relationship = this.ctx.config().relationship;
     const p = proposedOf(b, this.ctx.wireDialect());
     const ip = p.ip;
@@ -281,7 +270,7 @@ export class BindingSync {
     const now = this.ctx.clock.now();
     const plan = this.ctx.engine.scopePlans.find((pl) => isDynamic(pl, ip) || pl.reservedIps.has(ip));
     const client = { ...(p.clientId !== undefined ? { clientId: p.clientId } : {}), ...(p.hw !== undefined ? { hw: p.hw } : {}) };
-    const existing = this.ctx.engine.leases.get(ip);
+    const existing = leaseAt(ip);
     const decision = checkUpdate({
       role: this.ctx.config().role,
       local: existing === undefined ? undefined : localBindingOf(existing, plan),
@@ -304,7 +293,6 @@ export class BindingSync {
         ...base, ...client,
         ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf(client) ? { hostname: existing.hostname } : {}),
       };
-    this.ctx.engine.leases.set(stored); // later transactions of the batch see it; stored with the batch
     log.debug('failover.bndupd.applied', { ip: formatIpv4(ip), state: finalState, rule: decision.rule });
     return { ack: { assignedIpAddress: ip }, stored };
   }

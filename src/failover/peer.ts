@@ -41,8 +41,7 @@ const POOL_BALANCE_MAX_TRANSFERS = 5000;
 
 /** The engine surface the runtime needs (DhcpEngine satisfies it). */
 export interface EngineLike {
-  /** `set` indexes a lease in memory only (a batch of binding updates is then stored with applyRemote). */
-  readonly leases: LeaseView & { values(): IterableIterator<Lease>; set(lease: Lease): void };
+  readonly leases: LeaseView & { values(): IterableIterator<Lease> };
   readonly scopePlans: readonly ScopePlan[];
   applyRemote(leases: readonly Lease[]): Promise<void>;
   /** True while `ip` is offered to some client (pool balancing leaves it alone). */
@@ -416,10 +415,9 @@ export class FailoverPeer {
 
   private async onMessage(link: Link, m: FailoverMessage): Promise<void> {
     if (link !== this.link) return; // a message from a link that is no longer ours is void (§1.10)
+    // BNDUPD and BNDACK never come here: the transport callback hands them to sync.receive (batched).
     switch (m.type) {
       case 'STATE': await this.onState(m); return;
-      case 'BNDUPD': await this.sync.onBndupd(link, m); return;
-      case 'BNDACK': await this.sync.onBndack(m, link); return;
       case 'UPDREQ': case 'UPDREQALL': this.sync.onUpdateRequest(link, m); return;
       case 'UPDDONE':
         if (m.xid === this.ourRequestXid) {
