@@ -41,6 +41,7 @@ export class DhcpUdpServer {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.setLimits(options.limits ?? LIMITS_DEFAULTS);
+    options.metrics.pendingSource.read = () => ({ inFlight: this.inFlight, queued: this.queue.size });
     this.socket.on('message', (buf, rinfo) => this.admit({ buf, rinfo, at: this.now() }));
     this.socket.on('error', (err) => log.error('dhcp.socket.error', { err }));
   }
@@ -60,12 +61,10 @@ export class DhcpUdpServer {
   private admit(p: Pending): void {
     if (this.inFlight < this.limits.maxInFlight) { this.run(p); return; }
     if (this.queue.push(p) !== undefined) this.shed('overload_shed');
-    this.options.metrics.pendingPackets.set({ stage: 'queued' }, this.queue.size);
   }
 
   private run(p: Pending): void {
     this.inFlight++;
-    this.options.metrics.pendingPackets.set({ stage: 'in_flight' }, this.inFlight);
     void this.onMessage(p.buf, p.rinfo).finally(() => {
       this.inFlight--;
       this.next();
@@ -74,15 +73,12 @@ export class DhcpUdpServer {
 
   /** Starts waiting packets while there is room; one that waited too long is dropped, its client has retried. */
   private next(): void {
-    const { metrics } = this.options;
     while (this.inFlight < this.limits.maxInFlight) {
       const p = this.queue.shift();
       if (p === undefined) break;
       if (this.now() - p.at > this.limits.maxQueueAgeMs) { this.shed('overload_stale'); continue; }
       this.run(p);
     }
-    metrics.pendingPackets.set({ stage: 'queued' }, this.queue.size);
-    metrics.pendingPackets.set({ stage: 'in_flight' }, this.inFlight);
   }
 
   private shed(reason: 'overload_shed' | 'overload_stale'): void {
@@ -97,20 +93,26 @@ export class DhcpUdpServer {
   /** Per-client, then per-relay token buckets; the first refusal of a key is logged, every one counted. */
   private rateLimited(msg: DhcpMessage, rinfo: dgram.RemoteInfo): boolean {
     const now = this.now();
-    const client = clientKeyOfMessage(msg) ?? `src:${rinfo.address}`;
-    const relay = msg.giaddr !== 0 ? formatIpv4(msg.giaddr) : 'direct';
-    const verdicts: [TakeResult, 'client' | 'relay', string][] = [[this.clientBuckets.take(client, now), 'client', client]];
-    if (verdicts[0]![0] === 'ok') verdicts.push([this.relayBuckets.take(relay, now), 'relay', relay]);
-    for (const [verdict, kind, key] of verdicts) {
-      if (verdict === 'ok') continue;
-      this.options.metrics.dropped.inc({ reason: `rate_limited_${kind}` });
-      if (verdict === 'limited-first') {
-        const rate = kind === 'client' ? this.limits.clientRatePerSecond : this.limits.relayRatePerSecond;
-        log.warn('dhcp.rate_limited', { kind, key, ratePerSecond: rate, from: rinfo.address, hint: `server.limits.${kind}RatePerSecond` });
-      }
-      return true;
+    // Keys are built only for an enabled limit (the relay limit is off by default).
+    if (this.clientBuckets.enabled) {
+      const key = clientKeyOfMessage(msg) ?? `src:${rinfo.address}`;
+      if (this.refused('client', key, this.clientBuckets.take(key, now), rinfo)) return true;
+    }
+    if (this.relayBuckets.enabled) {
+      const key = msg.giaddr !== 0 ? formatIpv4(msg.giaddr) : 'direct';
+      if (this.refused('relay', key, this.relayBuckets.take(key, now), rinfo)) return true;
     }
     return false;
+  }
+
+  private refused(kind: 'client' | 'relay', key: string, verdict: TakeResult, rinfo: dgram.RemoteInfo): boolean {
+    if (verdict === 'ok') return false;
+    this.options.metrics.dropped.inc({ reason: `rate_limited_${kind}` });
+    if (verdict === 'limited-first') {
+      const rate = kind === 'client' ? this.limits.clientRatePerSecond : this.limits.relayRatePerSecond;
+      log.warn('dhcp.rate_limited', { kind, key, ratePerSecond: rate, from: rinfo.address, hint: `server.limits.${kind}RatePerSecond` });
+    }
+    return true;
   }
 
   get listening(): boolean { return this.bound; }

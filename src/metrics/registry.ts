@@ -7,6 +7,8 @@ export interface ServerMetrics {
   readonly messagesSent: client.Counter<'type'>;
   readonly dropped: client.Counter<'reason'>;
   readonly pendingPackets: client.Gauge<'stage'>;
+  /** The UDP edge says how to read its load; the gauge reads it at scrape time (nothing per packet). */
+  readonly pendingSource: { read?: () => { readonly inFlight: number; readonly queued: number } };
   readonly processingSeconds: client.Histogram<'type'>;
   readonly leases: client.Gauge<'scope' | 'state'>;
   readonly scopeSize: client.Gauge<'scope'>;
@@ -21,12 +23,20 @@ export interface ServerMetrics {
 export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics) => void; defaultMetrics?: boolean } = {}): ServerMetrics {
   const registry = new client.Registry();
   if (options.defaultMetrics ?? true) client.collectDefaultMetrics({ register: registry });
+  const pendingSource: ServerMetrics['pendingSource'] = {};
   const metrics: ServerMetrics = {
     registry,
+    pendingSource,
     messagesReceived: new client.Counter({ name: 'dhcp_messages_received_total', help: 'DHCP messages received, by message type', labelNames: ['type'], registers: [registry] }),
     messagesSent: new client.Counter({ name: 'dhcp_messages_sent_total', help: 'DHCP messages sent, by message type', labelNames: ['type'], registers: [registry] }),
     dropped: new client.Counter({ name: 'dhcp_packets_dropped_total', help: 'Packets dropped without a reply, by reason', labelNames: ['reason'], registers: [registry] }),
-    pendingPackets: new client.Gauge({ name: 'dhcp_pending_packets', help: 'Packets being handled (in_flight) or waiting for a slot (queued)', labelNames: ['stage'], registers: [registry] }),
+    pendingPackets: new client.Gauge({
+      name: 'dhcp_pending_packets', help: 'Packets being handled (in_flight) or waiting for a slot (queued)', labelNames: ['stage'], registers: [registry],
+      collect() {
+        const p = pendingSource.read?.();
+        if (p !== undefined) { this.set({ stage: 'in_flight' }, p.inFlight); this.set({ stage: 'queued' }, p.queued); }
+      },
+    }),
     processingSeconds: new client.Histogram({
       name: 'dhcp_processing_seconds', help: 'Time from receiving a message to sending its reply (including the lease store write)',
       labelNames: ['type'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
