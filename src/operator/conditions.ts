@@ -32,7 +32,12 @@ export function findCondition(status: RelationshipStatus | undefined, type: stri
 }
 
 /** What the controller saw of one managed server's StatefulSet. */
-export interface ObservedServer { readonly readyReplicas: number; readonly observedGeneration: number; readonly generation: number; readonly inputHash?: string | undefined }
+export interface ObservedServer {
+  readonly readyReplicas: number; readonly observedGeneration: number; readonly generation: number;
+  readonly inputHash?: string | undefined;
+  /** Hash of the pod template (rollout.ts: a different one restarts the pod). */
+  readonly templateHash?: string | undefined;
+}
 
 export interface StatusInput {
   readonly relationship: DhcpFailoverRelationship;

@@ -43,6 +43,7 @@ export class Controller {
   private running = false;
   private synced = false;
   private readonly poller: ServerStatusPoller;
+  private readonly statusOptions: Exclude<ControllerOptions['serverStatus'], false>;
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -63,8 +64,9 @@ export class Controller {
       },
     });
     this.metrics = options.metrics ?? createOperatorMetrics({ queueDepth: () => this.queue.depth });
+    this.statusOptions = options.serverStatus === false ? undefined : options.serverStatus;
     this.poller = new ServerStatusPoller({
-      clock: options.clock, intervalMs: (options.serverStatus || undefined)?.intervalMs ?? 15_000,
+      clock: options.clock, intervalMs: this.statusOptions?.intervalMs ?? 15_000,
       onChange: (key) => { if (this.running) this.queue.add(key); },
     });
   }
@@ -74,7 +76,7 @@ export class Controller {
     forget: (key: string) => this.poller.forget(key),
     reports: (key: string) => this.poller.reports(key),
     baseUrlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) =>
-      (this.options.serverStatus || undefined)?.baseUrlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}`,
+      this.statusOptions?.baseUrlFor?.(rel, server) ?? `http://${server.address}:${PORTS.admin}`,
   };
 
   get isSynced(): boolean { return this.synced; }

@@ -9,7 +9,7 @@ import type { Kube } from './kube.ts';
 import { managedIndices } from './render/relationship.ts';
 import type { ServerReport, StatusTarget } from './server-status.ts';
 import { ADMIN_ACTIONS, runAdminActions, type PostAction } from './admin-actions.ts';
-import { planRollout, type ObservedSts } from './rollout.ts';
+import { planRollout } from './rollout.ts';
 import { statefulSetName } from './render/names.ts';
 import { log } from '../log.ts';
 
@@ -51,7 +51,8 @@ function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): Secr
   return { exists: true, hasKey: key in (s.data ?? {}) || key in (s.stringData ?? {}) };
 }
 
-function observedServers(owned: readonly KubeObject[]): Map<string, ObservedServer> {
+/** What the controller saw of each owned StatefulSet (readiness, input and template hashes), by name. */
+function observedStatefulSets(owned: readonly KubeObject[]): Map<string, ObservedServer> {
   const out = new Map<string, ObservedServer>();
   for (const o of owned) {
     if (o.kind !== 'StatefulSet') continue;
@@ -61,20 +62,7 @@ function observedServers(owned: readonly KubeObject[]): Map<string, ObservedServ
       observedGeneration: status?.observedGeneration ?? 0,
       generation: o.metadata.generation ?? 1,
       inputHash: o.metadata.annotations?.[ANNOTATIONS.inputHash],
-    });
-  }
-  return out;
-}
-
-/** Observed StatefulSets for the rollout: template hash and readiness. */
-function observedTemplates(owned: readonly KubeObject[]): Map<string, ObservedSts> {
-  const out = new Map<string, ObservedSts>();
-  for (const o of owned) {
-    if (o.kind !== 'StatefulSet') continue;
-    const status = (o as { status?: { readyReplicas?: number; observedGeneration?: number } }).status;
-    out.set(o.metadata.name, {
       templateHash: o.metadata.annotations?.[ANNOTATIONS.templateHash],
-      readyReplicas: status?.readyReplicas ?? 0, observedGeneration: status?.observedGeneration ?? 0, generation: o.metadata.generation ?? 1,
     });
   }
   return out;
@@ -114,7 +102,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   } else {
     const have = new Map(owned.map((o) => [idOf(o), o]));
     // One server restart at a time (rollout.ts); only objects whose input changed are written.
-    const plan = planRollout({ desired: result.objects, observed: observedTemplates(owned), reports: deps.servers?.reports(key) ?? new Map(), servers: rolloutOrder(rel) });
+    const plan = planRollout({ desired: result.objects, observed: observedStatefulSets(owned), reports: deps.servers?.reports(key) ?? new Map(), servers: rolloutOrder(rel) });
     const changed = plan.apply.filter((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] !== result.inputHash);
     if (changed.length > 0) {
       for (const obj of changed) await kube.apply(obj);
@@ -136,7 +124,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   }
 
   const status = computeRelationshipStatus({
-    relationship: rel, result, statefulSets: observedServers(owned.filter((o) => o.kind === 'StatefulSet')),
+    relationship: rel, result, statefulSets: observedStatefulSets(owned),
     now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });

@@ -5,14 +5,10 @@
 // NORMAL) may be restarted at once, first, since that is often the fix. Everything else (ConfigMap,
 // PDB, StatefulSets whose template did not change) is applied as rendered. Pure.
 import { ANNOTATIONS, type KubeObject } from './render/types.ts';
+import type { ObservedServer } from './conditions.ts';
 import type { ServerReport } from './server-status.ts';
 
-export interface ObservedSts {
-  readonly templateHash?: string | undefined;
-  readonly readyReplicas: number;
-  readonly observedGeneration: number;
-  readonly generation: number;
-}
+export type ObservedSts = Pick<ObservedServer, 'templateHash' | 'readyReplicas' | 'observedGeneration' | 'generation'>;
 
 export interface RolloutInput {
   readonly desired: readonly KubeObject[];
