@@ -354,25 +354,31 @@ export class FailoverTransport {
 
   private accept(socket: net.Socket): void {
     const remote = socket.remoteAddress?.replace(/^::ffff:/, '');
-    const inbound = [...this.links].filter((l) => l.inbound);
-    // Full of sockets from the partner's address that never completed a handshake (a restarted
-    // partner's leftovers, or someone holding them open, CVE-2016-2774): the newest connection wins
-    // over the oldest of them, so holding sockets cannot lock the real partner out.
-    if (!this.stopped && remote === this.settings.partnerAddress && inbound.length >= MAX_INBOUND_SOCKETS) {
-      const stale = inbound.filter((l) => l.state !== 'established').sort((a, b) => a.openedAt - b.openedAt)[0];
-      if (stale !== undefined) {
-        this.events.problem('refused', { remote, why: 'evicted: a newer connection from the partner address' });
-        stale.close('evicted by a newer connection from the partner address', { send: false });
-      }
-    }
-    if (this.stopped || remote !== this.settings.partnerAddress || [...this.links].filter((l) => l.inbound).length >= MAX_INBOUND_SOCKETS) {
-      const why = this.stopped ? 'stopping' : remote !== this.settings.partnerAddress ? 'not the partner address' : 'too many inbound connections';
+    const why = this.stopped ? 'stopping'
+      : remote !== this.settings.partnerAddress ? 'not the partner address'
+        : !this.roomForInbound(remote) ? 'too many inbound connections' : undefined;
+    if (why !== undefined) {
       this.events.problem('refused', { remote, why });
       log.warn('failover.listen.refused', { remote, why });
       socket.destroy();
       return;
     }
     this.adopt(socket, true);
+  }
+
+  /**
+   * Room for one more inbound socket from the partner's address. When all slots hold sockets that never
+   * completed a handshake (a restarted partner's leftovers, or someone holding them open, CVE-2016-2774),
+   * the oldest of them is evicted: holding sockets cannot lock the real partner out.
+   */
+  private roomForInbound(remote: string | undefined): boolean {
+    const inbound = [...this.links].filter((l) => l.inbound);
+    if (inbound.length < MAX_INBOUND_SOCKETS) return true;
+    const stale = inbound.filter((l) => l.state !== 'established').sort((a, b) => a.openedAt - b.openedAt)[0];
+    if (stale === undefined) return false;
+    this.events.problem('refused', { remote, why: 'evicted: a newer connection from the partner address' });
+    stale.close('evicted by a newer connection from the partner address', { send: false });
+    return true;
   }
 
   private adopt(socket: net.Socket, inbound: boolean): Link {
