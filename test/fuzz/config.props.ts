@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { parseConfigText, parseYaml } from '../../src/config/load.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { leafValue, loadTextCorpus, mutatedText, mutatedTree, typedOutcome, type AllowedError, type Decoder, type FuzzProperty } from './harness.ts';
+import { leafValue, loadTextCorpus, mutatedText, mutatedTree, typedOutcome, type AllowedError, type Decoder, prop } from './harness.ts';
 
 const ALLOWED: readonly AllowedError[] = [{ type: ConfigError, codes: ['config_invalid'] }];
 
@@ -38,10 +38,6 @@ export function checkTree(raw: unknown): Config | undefined {
   if (!r.ok) { checkConfigError(r.error); return undefined; }
   assert.ok(Object.isFrozen(r.value), 'Config is not frozen');
   return r.value;
-}
-
-function prop(name: string, weight: number, property: FuzzProperty['property'], todo?: string): FuzzProperty {
-  return todo === undefined ? { name, weight, property } : { name, weight, property, todo };
 }
 
 export const configDecoder: Decoder = {

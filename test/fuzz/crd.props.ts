@@ -18,7 +18,7 @@ import { renderRelationship } from '../../src/operator/render/relationship.ts';
 import { renderDocuments } from '../../src/operator/render-command.ts';
 import { DEFAULT_RENDER_OPTIONS, RELATIONSHIP_KIND, SCOPE_KIND, type DhcpFailoverRelationship, type DhcpScope, type RenderResult } from '../../src/operator/render/types.ts';
 import { parseConfigText } from '../../src/config/load.ts';
-import { CORPUS_DIR, loadTextCorpus, mutatedText, mutatedTree, typedOutcome, type Decoder, type FuzzProperty } from './harness.ts';
+import { CORPUS_DIR, loadTextCorpus, mutatedText, mutatedTree, typedOutcome, type Decoder, prop } from './harness.ts';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -114,10 +114,6 @@ const secretArb = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ exists: true, hasKey: true }) },
   { weight: 1, arbitrary: fc.option(fc.record({ exists: fc.boolean(), hasKey: fc.boolean() }), { nil: undefined }) },
 );
-
-function prop(name: string, weight: number, property: FuzzProperty['property'], todo?: string): FuzzProperty {
-  return todo === undefined ? { name, weight, property } : { name, weight, property, todo };
-}
 
 export const crdDecoder: Decoder = {
   name: 'crd',

@@ -6,7 +6,7 @@ import { DecodeError } from '../../src/errors.ts';
 import { DECODE_REASONS, MAGIC_COOKIE, decodeMessage, encodeMessage, encodeMessageWithReport } from '../../src/dhcp/wire.ts';
 import { OPTION_SPECS, decodeOption, encodeOption } from '../../src/dhcp/options.ts';
 import type { DhcpMessage } from '../../src/dhcp/message.ts';
-import { loadHexCorpus, mutatedSeed, randomBytes, typedOutcome, type AllowedError, type Decoder, type FuzzProperty } from './harness.ts';
+import { loadHexCorpus, mutatedSeed, randomBytes, typedOutcome, type AllowedError, type Decoder, prop } from './harness.ts';
 
 const ALLOWED: readonly AllowedError[] = [{ type: DecodeError, codes: DECODE_REASONS }];
 
@@ -113,10 +113,6 @@ export const mutatedOptionsArea: fc.Arbitrary<Buffer> = fc.tuple(fc.integer({ mi
   .map(([i, tail]) => Buffer.concat([DHCP_SEEDS[i]!.subarray(0, 240), tail]));
 
 const maxSizeArb = fc.option(fc.oneof(fc.integer({ min: 0, max: 1500 }), fc.constantFrom(576, 577, 600, 1500, 65535)), { nil: undefined });
-
-function prop(name: string, weight: number, property: FuzzProperty['property'], todo?: string): FuzzProperty {
-  return todo === undefined ? { name, weight, property } : { name, weight, property, todo };
-}
 
 export const dhcpDecoder: Decoder = {
   name: 'dhcp',

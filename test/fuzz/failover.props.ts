@@ -11,7 +11,7 @@ import { Writer } from '../../src/failover/wire/writer.ts';
 import { OPTION_CODES, decodeOptionValue, encodeOption, type OptionCode } from '../../src/failover/wire/options.ts';
 import { hasDigest, signMessage, verifyMessage } from '../../src/failover/wire/auth.ts';
 import { HEADER_SIZE, MAX_MESSAGE_SIZE } from '../../src/failover/wire/header.ts';
-import { loadHexCorpus, mutatedSeed, pos, randomBytes, typedOutcome, type AllowedError, type Decoder, type FuzzProperty } from './harness.ts';
+import { loadHexCorpus, mutatedSeed, pos, randomBytes, typedOutcome, type AllowedError, type Decoder, prop } from './harness.ts';
 
 const ALLOWED: readonly AllowedError[] = [{ type: DecodeError, codes: FAILOVER_DECODE_REASONS }];
 
@@ -108,10 +108,6 @@ const anyMessageBytes = fc.oneof(
   { weight: 3, arbitrary: mutatedBody }, { weight: 3, arbitrary: structuredMessage },
 );
 const secretArb = fc.oneof(fc.string({ maxLength: 24 }), fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)));
-
-function prop(name: string, weight: number, property: FuzzProperty['property'], todo?: string): FuzzProperty {
-  return todo === undefined ? { name, weight, property } : { name, weight, property, todo };
-}
 
 export const failoverDecoder: Decoder = {
   name: 'failover',

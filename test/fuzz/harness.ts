@@ -251,6 +251,11 @@ export interface FuzzProperty {
   readonly todo?: string;
 }
 
+/** A property entry; `todo` marks a known failure. */
+export function prop(name: string, weight: number, property: FuzzProperty['property'], todo?: string): FuzzProperty {
+  return todo === undefined ? { name, weight, property } : { name, weight, property, todo };
+}
+
 export interface Decoder {
   readonly name: string;
   readonly properties: readonly FuzzProperty[];
