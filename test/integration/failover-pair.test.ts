@@ -18,6 +18,7 @@ import { getMessageType } from '../../src/dhcp/options.ts';
 import { decodeMessage, encodeMessage } from '../../src/dhcp/wire.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { ip, makeRequest } from '../fakes/dhcp-builders.ts';
+import { loopbackMemberConfig } from '../fakes/loopback-pair.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
 const BASE = 21_000 + (process.pid % 2000) * 4;
@@ -29,32 +30,10 @@ const dir = mkdtempSync(join(tmpdir(), 'fo-pair-'));
 const procs = new Set<ChildProcess>();
 
 function configFor(role: 'primary' | 'secondary', secret: string): string {
-  const self = role === 'primary' ? PRIMARY : SECONDARY;
-  const partner = role === 'primary' ? SECONDARY : PRIMARY;
-  return `server:
-  name: fo-${role}
-  listen: { address: ${self}, port: ${DHCP_PORT}, interfaces: [] }
-  admin: { address: ${self}, port: ${ADMIN_PORT} }
-  store: { type: memory }
-  logLevel: info
-scopes:
-  - name: relayed
-    subnet: 127.0.9.0/24
-    ranges: [{ start: 127.0.9.100, end: 127.0.9.199 }]
-    options: { routers: [127.0.9.1] }
-    leaseSeconds: 600
-failover:
-  relationship: it-pair
-  role: ${role}
-  address: ${self}
-  port: ${FO_PORT}
-  partner: { address: ${partner}, port: ${FO_PORT} }
-  mode: load-balance
-  mcltSeconds: 60
-  maxResponseDelaySeconds: 3
-  startupSeconds: 1
-  sharedSecret: ${secret}
-`;
+  return loopbackMemberConfig({
+    name: `fo-${role}`, role, self: role === 'primary' ? PRIMARY : SECONDARY, partner: role === 'primary' ? SECONDARY : PRIMARY,
+    ports: { dhcp: DHCP_PORT, failover: FO_PORT, admin: ADMIN_PORT }, relationship: 'it-pair', net: '127.0.9', mcltSeconds: 60, sharedSecret: secret,
+  });
 }
 
 function startServer(role: 'primary' | 'secondary', secret = 'pair-secret'): ChildProcess {

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { dump, loadAll } from 'js-yaml';
 import { REPO_ROOT, runHelm } from '../fakes/helm.ts';
+import { loopbackMemberConfig } from '../fakes/loopback-pair.ts';
 
 type Json = Record<string, any>;
 
@@ -40,32 +41,10 @@ const dir = mkdtempSync(join(tmpdir(), 'prom-alerts-'));
 const procs = new Set<ChildProcess>();
 
 function serverConfig(role: 'primary' | 'secondary'): string {
-  const self = role === 'primary' ? PRIMARY : SECONDARY;
-  const partner = role === 'primary' ? SECONDARY : PRIMARY;
-  return `server:
-  name: prom-${role}
-  listen: { address: ${self}, port: ${DHCP_PORT}, interfaces: [] }
-  admin: { address: ${self}, port: ${ADMIN_PORT} }
-  store: { type: memory }
-  logLevel: info
-scopes:
-  - name: relayed
-    subnet: 127.0.19.0/24
-    ranges: [{ start: 127.0.19.100, end: 127.0.19.199 }]
-    options: { routers: [127.0.19.1] }
-    leaseSeconds: 600
-failover:
-  relationship: ${RELATIONSHIP}
-  role: ${role}
-  address: ${self}
-  port: ${FO_PORT}
-  partner: { address: ${partner}, port: ${FO_PORT} }
-  mode: load-balance
-  mcltSeconds: 15
-  maxResponseDelaySeconds: 3
-  startupSeconds: 1
-  sharedSecret: prom-pair-secret
-`;
+  return loopbackMemberConfig({
+    name: `prom-${role}`, role, self: role === 'primary' ? PRIMARY : SECONDARY, partner: role === 'primary' ? SECONDARY : PRIMARY,
+    ports: { dhcp: DHCP_PORT, failover: FO_PORT, admin: ADMIN_PORT }, relationship: RELATIONSHIP, net: '127.0.19', mcltSeconds: 15, sharedSecret: 'prom-pair-secret',
+  });
 }
 
 function startProcess(name: string, cmd: string, args: readonly string[]): ChildProcess {
