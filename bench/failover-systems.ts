@@ -6,7 +6,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../test/fakes/netns-lab.ts';
-import { sleep, type TrackedProcess } from '../test/fakes/processes.ts';
+import type { TrackedProcess } from '../test/fakes/processes.ts';
+import { startLabRedis } from '../test/fakes/redis-server.ts';
 
 export type Node = 'srv1' | 'srv2';
 export const NODES: readonly Node[] = ['srv1', 'srv2'];
@@ -66,15 +67,7 @@ export class OursPair extends Base implements PairSystem {
 
   private async ensureRedis(node: Node): Promise<void> {
     if (this.redis.get(node)?.running) return;
-    const dir = join(this.lab.dir, `redis-${node}`);
-    await this.lab.exec(node, 'mkdir', ['-p', dir]);
-    this.redis.set(node, this.lab.spawn(node, 'redis-server', ['--port', '0', '--unixsocket', this.sock(node), '--unixsocketperm', '700',
-      '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { logFile: join(dir, 'redis.log') }));
-    for (let i = 0; i < 100; i++) {
-      if ((await this.lab.exec(node, 'redis-cli', ['-s', this.sock(node), 'ping'], { allowFail: true })).stdout.trim() === 'PONG') return;
-      await sleep(100);
-    }
-    throw new Error(`redis-server in ${node} did not start`);
+    this.redis.set(node, (await startLabRedis(this.lab, node, join(this.lab.dir, `redis-${node}`))).proc);
   }
 
   start(node: Node, fresh: boolean): void {

@@ -12,6 +12,7 @@ import { openStore } from '../../src/leases/open-store.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { createLab, type Lab } from '../fakes/netns-lab.ts';
 import { sleep, type TrackedProcess } from '../fakes/processes.ts';
+import { startLabRedis } from '../fakes/redis-server.ts';
 import { converged, findDuplicates, holdings, lostLeases, storeConflicts, unservedAttempts, type StoreBinding, type Timeline } from './checker.ts';
 import type { FleetEvent } from './fleet.ts';
 
@@ -125,13 +126,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const redis = new Map<Node, TrackedProcess>();
   const sock = (n: Node) => join(lab.dir, `redis-${n}`, 'redis.sock');
   try {
-    const startRedis = async (n: Node) => {
-      const dir = join(lab.dir, `redis-${n}`);
-      await lab.exec(n, 'mkdir', ['-p', dir]);
-      redis.set(n, lab.spawn(n, 'redis-server', ['--port', '0', '--unixsocket', sock(n), '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { logFile: join(dir, 'redis.log') }));
-      for (let i = 0; i < 100; i++) { if ((await lab.exec(n, 'redis-cli', ['-s', sock(n), 'ping'], { allowFail: true })).stdout.trim() === 'PONG') return; await sleep(100); }
-      throw new Error(`redis in ${n} did not start`);
-    };
+    const startRedis = async (n: Node) => { redis.set(n, (await startLabRedis(lab, n, join(lab.dir, `redis-${n}`))).proc); };
     const startServer = (n: Node, skewed = false) => {
       const file = join(lab.dir, `${n}.yaml`);
       writeFileSync(file, config(n, sock(n), o.brokenPair === true));

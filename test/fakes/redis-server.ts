@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Lab } from './netns-lab.ts';
+import { sleep, type TrackedProcess } from './processes.ts';
 
 export interface RedisOptions { unixSocket?: boolean; password?: string; appendonly?: boolean; appendfsync?: 'always' | 'everysec' | 'no' }
 
@@ -65,4 +67,20 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RunningRedis>
     async kill9() { child.kill('SIGKILL'); await exited(); },
     async restart() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited(); } await launch(); },
   };
+}
+
+/**
+ * A redis-server inside a lab namespace, as the operator runs it: unix socket `<dir>/redis.sock`,
+ * append-only with fsync always, no RDB. Resolves once it answers PING (bounded: 10 s).
+ */
+export async function startLabRedis(lab: Lab, node: string, dir: string, logFile = path.join(dir, 'redis.log')): Promise<{ proc: TrackedProcess; socket: string }> {
+  const socket = path.join(dir, 'redis.sock');
+  await lab.exec(node, 'mkdir', ['-p', dir]);
+  const proc = lab.spawn(node, 'redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir,
+    '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { logFile });
+  for (let i = 0; i < 100; i++) {
+    if ((await lab.exec(node, 'redis-cli', ['-s', socket, 'ping'], { allowFail: true })).stdout.trim() === 'PONG') return { proc, socket };
+    await sleep(100);
+  }
+  throw new Error(`redis-server in ${node} did not answer PING within 10 s (log: ${logFile})`);
 }

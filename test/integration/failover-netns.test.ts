@@ -29,6 +29,7 @@ import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.ts';
 import { createLab, labUnavailableReason, type Lab } from '../fakes/netns-lab.ts';
 import { waitFor, type TrackedProcess } from '../fakes/processes.ts';
 import { macOf, type Acquired } from '../fakes/relay-client.ts';
+import { startLabRedis } from '../fakes/redis-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/dhcp-failover');
@@ -127,11 +128,7 @@ describe('failover pair in network namespaces, each server with its own Redis', 
   }
 
   async function startRedis(node: Node): Promise<void> {
-    const dir = join(lab.dir, `${node}-redis`);
-    await lab.exec(node, 'mkdir', ['-p', dir]);
-    lab.spawn(node, 'redis-server', ['--port', '0', '--unixsocket', socketOf(node), '--unixsocketperm', '700', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { logFile: join(lab.dir, `${node}-redis.log`) });
-    await waitFor(`${node} redis`, async () => (await lab.exec(node, 'redis-cli', ['-s', socketOf(node), 'ping'], { allowFail: true })).stdout.trim() === 'PONG', { timeoutMs: 10_000, intervalMs: 100 });
+    await startLabRedis(lab, node, join(lab.dir, `${node}-redis`), join(lab.dir, `${node}-redis.log`));
   }
 
   function startServer(node: Node, o: ServerOptions = {}): TrackedProcess {
