@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   redis-server            # lease store
   iproute2 iptables procps # network namespaces, link cuts, process control in tests
+  curl                    # admin endpoints inside test namespaces (lab.httpGet)
   udhcpc isc-dhcp-client  # real DHCP clients for end-to-end tests
   isc-dhcp-relay          # real relay agent (giaddr) for end-to-end tests
   isc-dhcp-server         # reference server for benchmarks, failover partner for interop
