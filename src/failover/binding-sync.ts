@@ -12,7 +12,7 @@ import { formatIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { bindingOf, proposedOf } from './binding-message.ts';
 import { checkUpdate, type LocalBinding } from './binding-rules.ts';
 import type { FailoverConfig } from './config.ts';
-import type { Link } from './connection.ts';
+import type { Link } from './link.ts';
 import type { EngineLike } from './peer.ts';
 import type { ServerState } from './state-machine.ts';
 import { UpdateQueue } from './update-queue.ts';

@@ -13,7 +13,8 @@ import type { FailoverMetrics } from '../metrics/registry.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
 import { BindingSync } from './binding-sync.ts';
 import type { FailoverConfig } from './config.ts';
-import { FailoverTransport, type Link, type LinkSettings, type PartnerParams } from './connection.ts';
+import { FailoverTransport } from './connection.ts';
+import type { Link, LinkSettings, PartnerParams } from './link.ts';
 import { bucketCount, bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
 import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
@@ -158,7 +159,7 @@ export class FailoverPeer {
       relationship: this.cfg.relationship, role: this.cfg.role,
       localAddress: this.cfg.address, localPort: this.cfg.port,
       partnerAddress: this.cfg.partner.address, partnerPort: this.cfg.partner.port,
-      secret: this.secret, dialect: this.wireDialect, maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
+      secret: this.secret, dialect: this.wireDialect, sessionKeys: this.cfg.partnerDialect === 'self', maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
       mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
     };
   }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { systemClock, type Clock } from '../../src/clock.ts';
-import { checkDigest, FailoverTransport, type LinkSettings, type Link, type PartnerParams } from '../../src/failover/connection.ts';
+import { FailoverTransport } from '../../src/failover/connection.ts';
+import { checkDigest, VENDOR_CLASS, type LinkSettings, type Link, type PartnerParams } from '../../src/failover/link.ts';
+import { newNonce, nonceOf, nonceOptions, sessionKey } from '../../src/failover/session-key.ts';
 import { FrameReader } from '../../src/failover/wire/framing.ts';
 import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage } from '../../src/failover/wire/message.ts';
 import { bucketMapForSplit } from '../../src/failover/load-balance.ts';
@@ -33,7 +35,7 @@ function side(settings: LinkSettings, clock: Clock = systemClock): Side {
 
 function settingsPair(over: { p?: Partial<LinkSettings>; s?: Partial<LinkSettings> } = {}): [LinkSettings, LinkSettings] {
   const [pp, sp] = ports();
-  const common = { relationship: 'lab', dialect: 'isc' as const, localAddress: '127.0.0.1', partnerAddress: '127.0.0.1', maxUnacked: 10, receiveTimerSeconds: 30, mcltSeconds: 600, hba: bucketMapForSplit(128), backoffMs: { min: 50, max: 200 } };
+  const common = { relationship: 'lab', dialect: 'isc' as const, sessionKeys: true, localAddress: '127.0.0.1', partnerAddress: '127.0.0.1', maxUnacked: 10, receiveTimerSeconds: 30, mcltSeconds: 600, hba: bucketMapForSplit(128), backoffMs: { min: 50, max: 200 } };
   return [
     { ...common, role: 'primary', localPort: pp, partnerPort: sp, ...over.p },
     { ...common, role: 'secondary', localPort: sp, partnerPort: pp, ...over.s },
@@ -116,12 +118,73 @@ describe('FailoverTransport', () => {
     await p.transport.stop(); await s.transport.stop();
   });
 
-  it('the same secret on both sides works', async () => {
+  it('the same secret on both sides works; the secondary establishes only on the first message under the session key', async () => {
     const [ps, ss] = settingsPair({ p: { secret: Buffer.from('k') }, s: { secret: Buffer.from('k') } });
     const p = side(ps), s = side(ss);
     await start(p, s);
+    await until('primary established', () => p.established.length > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(s.established.length, 0, 'CONNECTACK sent, but the key is not confirmed yet');
+    p.link?.send({ type: 'STATE', serverState: 2 });
+    await until('secondary established, then the STATE delivered', () => s.established.length === 1 && s.messages.some((m) => m.type === 'STATE'));
+    s.link?.send({ type: 'STATE', serverState: 2 });
+    await until('primary got the secondary\'s STATE', () => p.messages.some((m) => m.type === 'STATE'));
+    assert.deepEqual([...s.problems, ...p.problems].filter((x) => x.kind === 'auth'), []);
+    await p.transport.stop(); await s.transport.stop();
+  });
+
+  it('session keys on one side only: the CONNECT without a nonce is refused with reason 20 and counted as an auth failure', async () => {
+    const [ps, ss] = settingsPair({ p: { secret: Buffer.from('k'), sessionKeys: false }, s: { secret: Buffer.from('k') } });
+    const p = side(ps), s = side(ss);
+    await start(p, s);
+    await until('refused', () => s.problems.some((x) => x.kind === 'auth' && x.detail.result === 'no_session_nonce')
+      && p.problems.some((x) => x.kind === 'rejected' && x.detail.reason === 20));
+    assert.equal(s.established.length + p.established.length, 0);
+    await p.transport.stop(); await s.transport.stop();
+  });
+
+  it('a CONNECTACK recorded on an earlier link and replayed to the primary fails the digest: that link is never established', async () => {
+    const secret = Buffer.from('k');
+    const [ps] = settingsPair({ p: { secret } });
+    const p = side(ps);
+    let recorded: Buffer | undefined;
+    const fakeSecondary = net.createServer((sock) => {
+      const reader = new FrameReader();
+      sock.on('error', () => undefined);
+      sock.on('data', (d: Buffer) => {
+        for (const frame of reader.push(d)) {
+          const m = decodeFailoverMessage(frame);
+          if (m.type !== 'CONNECT') continue;
+          if (recorded !== undefined) { sock.write(recorded); continue; } // the replay, on a later link
+          const ours = newNonce();
+          const key = sessionKey(secret, nonceOf(m, VENDOR_CLASS)!, ours);
+          recorded = encodeFailoverMessage({
+            type: 'CONNECTACK', time: Math.floor(Date.now() / 1000), xid: m.xid, relationshipName: 'lab', maxUnackedBndupd: 10, receiveTimer: 30,
+            vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, vendorOptions: nonceOptions(ours),
+          }, { dialect: 'isc', secret: key });
+          sock.write(recorded);
+          setTimeout(() => sock.destroy(), 100); // the legitimate link ends; the primary dials again
+        }
+      });
+    });
+    await new Promise<void>((r) => fakeSecondary.listen(ps.partnerPort, '127.0.0.1', r));
+    try {
+      await start(p);
+      await until('the legitimate link established', () => p.established.length === 1);
+      await until('the replayed CONNECTACK refused', () => p.problems.some((x) => x.kind === 'auth' && x.detail.result === 'bad' && x.detail.type === 'CONNECTACK'));
+      assert.equal(p.established.length, 1, 'only the legitimate link was ever established');
+    } finally {
+      await p.transport.stop();
+      await new Promise<void>((r) => fakeSecondary.close(() => r()));
+    }
+  });
+
+  it('without session keys on either side (Microsoft dialect) a shared secret still works', async () => {
+    const [ps, ss] = settingsPair({ p: { secret: Buffer.from('k'), sessionKeys: false }, s: { secret: Buffer.from('k'), sessionKeys: false } });
+    const p = side(ps), s = side(ss);
+    await start(p, s);
     await until('both established', () => p.established.length > 0 && s.established.length > 0);
-    assert.deepEqual(s.problems.filter((x) => x.kind === 'auth'), []);
+    assert.deepEqual([...s.problems, ...p.problems].filter((x) => x.kind === 'auth'), []);
     await p.transport.stop(); await s.transport.stop();
   });
 

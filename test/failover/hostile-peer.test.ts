@@ -1,20 +1,21 @@
 // Hostile or broken failover partner against a real server-side endpoint (FailoverPeer, secondary,
 // shared secret) on loopback, driven by raw sockets: every case must leave a log line, a counter,
 // the relationship state, the leases and the process intact, and the endpoint must still accept a
-// good partner afterwards. Harness: test/fakes/hostile-peer.ts. Cases marked `todo` are findings
-// (the code does not do what the case asks); each says what happens instead.
+// good partner afterwards. Harness: test/fakes/hostile-peer.ts (its raw partner speaks our dialect,
+// session keys included: openSession).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { bindingOf } from '../../src/failover/binding-message.ts';
-import { HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_SOCKETS } from '../../src/failover/connection.ts';
+import { MAX_INBOUND_SOCKETS } from '../../src/failover/connection.ts';
+import { HANDSHAKE_TIMEOUT_MS } from '../../src/failover/link.ts';
 import { signMessage } from '../../src/failover/wire/auth.ts';
 import type { Lease } from '../../src/leases/lease.ts';
 import { parseIpv4 } from '../../src/net/ipv4.ts';
 import {
   build, captureLogs, connectBody, counter, fingerprint, goodPartnerConnects, linkCount, linkErrors, logMark, logsSince,
-  nowSeconds, PARTNER_ADDRESS, PROTECTED_LEASE, pseudoRandomBytes, RawPartner, RELATIONSHIP, SECRET, sleep, startEndpoint,
-  STRANGER_ADDRESS, until, type Body, type Endpoint, type Fingerprint, type LogLine,
+  nowSeconds, openSession, PARTNER_ADDRESS, PROTECTED_LEASE, pseudoRandomBytes, RawPartner, RELATIONSHIP, SECRET, sleep, startEndpoint,
+  STRANGER_ADDRESS, until, type Body, type Endpoint, type Fingerprint, type LogLine, type Session,
 } from '../fakes/hostile-peer.ts';
 
 captureLogs();
@@ -26,14 +27,11 @@ const AUTH = 'dhcp_failover_auth_failures_total';
 const LINK_ERRORS = 'dhcp_failover_link_errors_total';
 const CONNECT_REJECTS = 'dhcp_failover_connect_rejects_total';
 
-/** A raw partner that completed the signed handshake; `xid` is the next request xid to use. */
-async function established(e: Endpoint): Promise<{ p: RawPartner; xid: number }> {
-  const p = await RawPartner.open(e.port);
-  p.write(build(connectBody(), 1));
-  const ack = await p.waitFor('CONNECTACK');
-  assert.ok(ack.type === 'CONNECTACK' && ack.rejectReason === undefined, `handshake refused: ${JSON.stringify(ack)}`);
+/** A raw partner that completed the signed handshake and confirmed the link's key; sign with `key`, next request xid `xid`. */
+async function established(e: Endpoint): Promise<Session> {
+  const session = await openSession(e, { confirm: true });
   await until('endpoint link established', () => e.peer.status().connection.linkEstablished);
-  return { p, xid: 2 };
+  return session;
 }
 
 function closedLine(lines: LogLine[], pattern: RegExp): LogLine | undefined {
@@ -134,14 +132,15 @@ describe('hostile failover peer: authentication (case 1)', () => {
 });
 
 describe('hostile failover peer: replay (case 2)', () => {
-  // The draft's only replay defence is the header time (±60 s skew, checked on every message) plus, with a
-  // secret, strictly increasing request xids per link (D12 §11.1). Nothing ties a message to a link: a signed
-  // message recorded on one link is valid on a new one for as long as its time is within 60 s of ours.
+  // Draft-12's only replay defence is the header time (±60 s, checked on every message) plus strictly increasing
+  // request xids per link (D12 §11.1): nothing ties a message to a link. Between two of our servers every link has
+  // its own key from both sides' nonces (src/failover/session-key.ts), so a message recorded on one link fails the
+  // digest on every other, and a replayed CONNECT gets a fresh nonce its sender cannot sign for.
 
   it('the same signed BNDUPD again on the same link is refused (xid not increasing): closed, counted, no second write', async () => {
     const e = await endpoint();
-    const { p, xid } = await established(e);
-    const update = build(bndupd(leaseFor('10.9.0.161')), xid);
+    const { p, xid, key } = await established(e);
+    const update = build(bndupd(leaseFor('10.9.0.161')), xid, { secret: key });
     p.write(update);
     const ack = await p.waitFor('BNDACK');
     assert.ok(ack.type === 'BNDACK' && ack.acks[0]?.rejectReason === undefined);
@@ -155,104 +154,107 @@ describe('hostile failover peer: replay (case 2)', () => {
     await unchangedAndStillServing(e, before);
   });
 
-  it('a captured CONNECT + BNDUPD replayed on a new link within 60 s: accepted again, but no lease changes when nothing changed since', async () => {
-    const e = await endpoint();
-    const connect = build(connectBody(), 1);
-    const update = build(bndupd(leaseFor('10.9.0.162')), 2);
-    const legit = await RawPartner.open(e.port);
-    legit.write(connect); await legit.waitFor('CONNECTACK');
-    legit.write(update); await legit.waitFor('BNDACK');
-    legit.destroy();
-    await until('legit link gone', () => !e.peer.status().connection.linkEstablished);
-    await e.peer.idle();
-    const leaseBefore = JSON.stringify(e.engine.leases.get(parseIpv4('10.9.0.162')));
-    const stateBefore = e.peer.snapshot.state;
-    // The replay: same bytes, new connection. What the code does: the handshake succeeds (the CONNECT is signed and
-    // its time is within 60 s), and the BNDUPD is re-applied (same binding: idempotent) and acked.
-    const replay = await RawPartner.open(e.port);
-    replay.write(connect);
-    const ack = await replay.waitFor('CONNECTACK');
-    assert.equal(ack.type === 'CONNECTACK' ? ack.rejectReason : -1, undefined, 'a replayed CONNECT is accepted (documented: no replay protection within 60 s)');
-    replay.write(update);
-    await replay.waitFor('BNDACK');
-    await e.peer.idle();
-    assert.equal(JSON.stringify(e.engine.leases.get(parseIpv4('10.9.0.162'))), leaseBefore, 'same binding: no change');
-    assert.equal(e.peer.snapshot.state, stateBefore);
-    replay.destroy();
-    await until('replay link gone', () => !e.peer.status().connection.linkEstablished);
-    await goodPartnerConnects(e);
-  });
-
-  /** Legit session: CONNECT, BNDUPD(active, client A) — both captured — then `more` (signed BNDUPDs), then gone. */
-  async function legitSession(e: Endpoint, ip: string, more: Lease[]): Promise<{ connect: Buffer; active: Buffer }> {
-    const connect = build(connectBody(), 1);
-    const active = build(bndupd(leaseFor(ip)), 2);
-    const legit = await RawPartner.open(e.port);
-    legit.write(connect); await legit.waitFor('CONNECTACK');
-    legit.write(active); await legit.waitFor('BNDACK');
+  /** Legit session: CONNECT, BNDUPD(active, client A), then `more` (BNDUPDs), then gone. Returns the frames an eavesdropper kept. */
+  async function legitSession(e: Endpoint, ip: string, more: Lease[]): Promise<Buffer[]> {
+    const { p, key, connect } = await established(e);
+    const active = build(bndupd(leaseFor(ip)), 3, { secret: key });
+    p.write(active);
+    await p.waitFor('BNDACK');
     for (const [i, l] of more.entries()) {
-      legit.write(build(bndupd(l), 3 + i));
-      await until('BNDACK', () => legit.messages().filter((m) => m.type === 'BNDACK').length === 2 + i);
+      p.write(build(bndupd(l), 4 + i, { secret: key }));
+      await until('BNDACK', () => p.messages().filter((m) => m.type === 'BNDACK').length === 2 + i);
     }
-    assert.ok(legit.messages().filter((m) => m.type === 'BNDACK').every((m) => m.type === 'BNDACK' && m.acks[0]?.rejectReason === undefined));
-    legit.destroy();
+    assert.ok(p.messages().filter((m) => m.type === 'BNDACK').every((m) => m.type === 'BNDACK' && m.acks[0]?.rejectReason === undefined));
+    p.destroy();
     await until('legit link gone', () => !e.peer.status().connection.linkEstablished);
     await e.peer.idle();
-    return { connect, active };
+    return [connect, active];
   }
 
-  async function replay(e: Endpoint, frames: Buffer[]): Promise<RawPartner> {
+  /** Replays recorded frames on a new link: the CONNECT is answered, the next frame fails the digest; nothing is applied. */
+  async function replayRefused(e: Endpoint, frames: Buffer[]): Promise<void> {
+    const before = fingerprint(e);
+    const mark = logMark();
+    const authBefore = await counter(e, AUTH);
     const r = await RawPartner.open(e.port);
     r.write(frames[0]!);
     const ack = await r.waitFor('CONNECTACK');
-    assert.equal(ack.type === 'CONNECTACK' ? ack.rejectReason : -1, undefined, 'a replayed CONNECT within 60 s is accepted');
+    assert.equal(ack.type === 'CONNECTACK' ? ack.rejectReason : -1, undefined, 'the replayed CONNECT itself verifies (signed with the secret, time within 60 s) and is answered with a fresh nonce');
     for (const f of frames.slice(1)) r.write(f);
-    await r.waitFor('BNDACK');
-    await e.peer.idle();
-    return r;
+    await r.waitClosed();
+    assert.deepEqual(r.messages().map((m) => m.type), ['CONNECTACK'], 'no BNDACK, no STATE');
+    assert.equal(await counter(e, AUTH), authBefore + 1, 'counted as an auth failure');
+    const line = logsSince(mark).find((l) => l.event === 'failover.link.auth_failed');
+    assert.equal(line?.result, 'bad');
+    assert.match(String(line?.why), /session key/);
+    assert.equal(logsSince(mark).filter((l) => l.event === 'failover.link.established').length, 0, 'the replayed link never became established');
+    await unchangedAndStillServing(e, before);
   }
 
-  it('a captured active BNDUPD replayed after this server\'s own client released the address: refused as outdated (15), counted', async () => {
+  it('a recorded CONNECT + BNDUPD replayed on a new link within 60 s: the BNDUPD fails the digest, closed, counted, nothing changes', async () => {
+    const e = await endpoint();
+    const frames = await legitSession(e, '10.9.0.162', []);
+    await replayRefused(e, frames);
+  });
+
+  it('a recorded active BNDUPD replayed after this server\'s own client released the address: refused, the address stays free', async () => {
     const e = await endpoint();
     const ip = '10.9.0.163';
-    const { connect, active } = await legitSession(e, ip, []);
-    // Our own DHCP side: the client releases (a newer cltt than the captured update's).
+    const frames = await legitSession(e, ip, []);
     const released: Lease = { ...e.engine.leases.get(parseIpv4(ip))!, state: 'released', cltt: Date.now() };
     await e.engine.applyRemote([released]);
+    await replayRefused(e, frames);
+    assert.equal(e.engine.leases.get(parseIpv4(ip))?.state, 'released');
+  });
+
+  it('a recorded active BNDUPD replayed within 60 s after the partner RELEASED the address: refused, the lease is not resurrected', async () => {
+    const e = await endpoint();
+    const ip = '10.9.0.164';
+    const frames = await legitSession(e, ip, [leaseFor(ip, { state: 'released', cltt: Date.now() })]);
+    assert.equal(e.engine.leases.get(parseIpv4(ip))?.state, 'free');
+    await replayRefused(e, frames);
+    assert.equal(e.engine.leases.get(parseIpv4(ip))?.state, 'free');
+  });
+
+  it('a recorded active BNDUPD (client A) replayed within 60 s after the address went to client B: refused, B keeps it', async () => {
+    const e = await endpoint();
+    const ip = '10.9.0.165';
+    const b = leaseFor(ip, { hw: '1:0b0b0b0b0b0b', clientId: '010b0b0b0b0b0b', cltt: Date.now() });
+    const frames = await legitSession(e, ip, [leaseFor(ip, { state: 'released', cltt: Date.now() - 1000 }), b]);
+    assert.equal(e.engine.leases.get(parseIpv4(ip))?.clientId, '010b0b0b0b0b0b');
+    await replayRefused(e, frames);
+    assert.equal(e.engine.leases.get(parseIpv4(ip))?.clientId, '010b0b0b0b0b0b');
+  });
+
+  it('a replayed CONNECT alone holds no link: the real partner still gets in while it sits unconfirmed, and it is closed by the handshake timeout', async () => {
+    const e = await endpoint();
+    const frames = await legitSession(e, '10.9.0.166', []);
     const before = fingerprint(e);
-    const r = await replay(e, [connect, active]);
-    const ack = r.messages().find((m) => m.type === 'BNDACK');
-    assert.equal(ack?.type === 'BNDACK' ? ack.acks[0]?.rejectReason : -1, 15, 'OUTDATED_BINDING_INFO');
-    assert.equal(await counter(e, 'dhcp_failover_updates_received_total', { result: 'rejected' }), 1);
-    r.destroy();
-    await until('replay link gone', () => !e.peer.status().connection.linkEstablished);
+    const r = await RawPartner.open(e.port);
+    r.write(frames[0]!);
+    await r.waitFor('CONNECTACK');
+    assert.equal(e.peer.status().connection.linkEstablished, false, 'answered, not established');
+    const { elapsedMs } = await goodPartnerConnects(e);
+    assert.ok(elapsedMs < 2000, `the real partner got in after ${elapsedMs} ms`);
+    await r.waitClosed(HANDSHAKE_TIMEOUT_MS + 2000);
+    assert.ok(((await linkErrors(e)).handshake_timeout ?? 0) >= 1, JSON.stringify(await linkErrors(e)));
     await unchangedAndStillServing(e, before);
   });
 
-  it('a captured active BNDUPD replayed within 60 s after the partner RELEASED the address must not resurrect the lease',
-    { todo: 'FINDING: accepted and acked: a FREE address accepts any ACTIVE update (ACCEPTANCE free×active = accept, no time check), so the released address is ACTIVE for the old client again' },
-    async () => {
-      const e = await endpoint();
-      const ip = '10.9.0.164';
-      const { connect, active } = await legitSession(e, ip, [leaseFor(ip, { state: 'released', cltt: Date.now() })]);
-      assert.equal(e.engine.leases.get(parseIpv4(ip))?.state, 'free');
-      const r = await replay(e, [connect, active]);
-      r.destroy();
-      assert.equal(e.engine.leases.get(parseIpv4(ip))?.state, 'free', `a replayed BNDUPD changed the lease: ${JSON.stringify(e.engine.leases.get(parseIpv4(ip)))}`);
-    });
-
-  it('a captured active BNDUPD (client A) replayed within 60 s after the address went to client B must not give it back to A',
-    { todo: 'FINDING: accepted: on the secondary active×active with a different client is "client" → accept (the primary wins), so the replay rebinds B\'s address to A' },
-    async () => {
-      const e = await endpoint();
-      const ip = '10.9.0.165';
-      const b = leaseFor(ip, { hw: '1:0b0b0b0b0b0b', clientId: '010b0b0b0b0b0b', cltt: Date.now() });
-      const { connect, active } = await legitSession(e, ip, [leaseFor(ip, { state: 'released', cltt: Date.now() - 1000 }), b]);
-      assert.equal(e.engine.leases.get(parseIpv4(ip))?.clientId, '010b0b0b0b0b0b');
-      const r = await replay(e, [connect, active]);
-      r.destroy();
-      assert.equal(e.engine.leases.get(parseIpv4(ip))?.clientId, '010b0b0b0b0b0b', `a replayed BNDUPD rebound the address: ${JSON.stringify(e.engine.leases.get(parseIpv4(ip)))}`);
-    });
+  it('a CONNECT signed with the secret but without a session nonce (a draft-12 style partner, or one recorded from it): refused with reason 20, counted as an auth failure', async () => {
+    const e = await endpoint();
+    const before = fingerprint(e);
+    const mark = logMark();
+    const p = await RawPartner.open(e.port);
+    p.write(build(connectBody(null), 1));
+    const ack = await p.waitFor('CONNECTACK');
+    assert.equal(ack.type === 'CONNECTACK' ? ack.rejectReason : -1, 20);
+    assert.match(ack.type === 'CONNECTACK' ? String(ack.message) : '', /session nonce/);
+    await p.waitClosed();
+    assert.equal(await counter(e, AUTH), 1);
+    assert.ok(logsSince(mark).some((l) => l.event === 'failover.link.auth_failed' && l.result === 'no_session_nonce'));
+    await unchangedAndStillServing(e, before);
+  });
 
   it('a captured CONNECT replayed more than 60 s later is refused for clock skew (reason 4): counted, logged, nothing changes', async () => {
     const e = await endpoint();
@@ -298,8 +300,8 @@ describe('hostile failover peer: out of order (case 3)', () => {
     const e = await endpoint();
     const before = fingerprint(e);
     const mark = logMark();
-    const { p, xid } = await established(e);
-    p.write(build(connectBody(), xid));
+    const { p, xid, key } = await established(e);
+    p.write(build(connectBody(), xid, { secret: key }));
     await p.waitClosed();
     assert.equal((await linkErrors(e)).handshake_repeated, 1);
     assert.ok(closedLine(logsSince(mark), /handshake_repeated/));
@@ -310,11 +312,11 @@ describe('hostile failover peer: out of order (case 3)', () => {
     const e = await endpoint();
     const before = fingerprint(e);
     const mark = logMark();
-    const { p, xid } = await established(e);
-    p.write(build({ type: 'UPDDONE' } as Body, 4242));
-    p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip }] } as Body, 777_777));
-    p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip, rejectReason: 2 }] } as Body, 777_778));
-    p.write(build({ type: 'CONTACT' } as Body, xid)); // a request after them proves the link still reads
+    const { p, xid, key } = await established(e);
+    p.write(build({ type: 'UPDDONE' } as Body, 4242, { secret: key }));
+    p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip }] } as Body, 777_777, { secret: key }));
+    p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip, rejectReason: 2 }] } as Body, 777_778, { secret: key }));
+    p.write(build({ type: 'CONTACT' } as Body, xid, { secret: key })); // a request after them proves the link still reads
     await until('BNDACKs handled', () => logsSince(mark).filter((l) => l.event === 'failover.bndack.unmatched').length === 2);
     await e.peer.idle();
     assert.equal(p.closed, false, 'ignored, not fatal');
@@ -331,10 +333,10 @@ describe('hostile failover peer: out of order (case 3)', () => {
     async () => {
       const e = await endpoint();
       const mark = logMark();
-      const { p, xid } = await established(e);
-      p.write(build({ type: 'UPDDONE' } as Body, 4242));
-      p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip }] } as Body, 777_777));
-      p.write(build({ type: 'CONTACT' } as Body, xid));
+      const { p, xid, key } = await established(e);
+      p.write(build({ type: 'UPDDONE' } as Body, 4242, { secret: key }));
+      p.write(build({ type: 'BNDACK', acks: [{ assignedIpAddress: PROTECTED_LEASE.ip }] } as Body, 777_777, { secret: key }));
+      p.write(build({ type: 'CONTACT' } as Body, xid, { secret: key }));
       await sleep(300);
       await e.peer.idle();
       p.destroy();

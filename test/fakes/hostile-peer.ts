@@ -8,7 +8,9 @@ import { systemClock, type Clock } from '../../src/clock.ts';
 import type { Scope } from '../../src/config/schema.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
 import type { FailoverConfig } from '../../src/failover/config.ts';
+import { VENDOR_CLASS } from '../../src/failover/link.ts';
 import { FailoverPeer, metaKey, type EngineLike } from '../../src/failover/peer.ts';
+import { newNonce, nonceOf, nonceOptions, sessionKey } from '../../src/failover/session-key.ts';
 import { FrameReader } from '../../src/failover/wire/framing.ts';
 import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage } from '../../src/failover/wire/message.ts';
 import { LeaseIndex } from '../../src/leases/lease-index.ts';
@@ -166,17 +168,18 @@ export type Body = DistributiveOmit<FailoverMessage, 'time' | 'xid' | 'skipped'>
 
 export function nowSeconds(): number { return Math.floor(Date.now() / 1000); }
 
-/** A correctly built message; signed with SECRET unless `secret: null`. */
+/** A correctly built message; signed with SECRET (or `secret`, e.g. a session key) unless `secret: null`. */
 export function build(body: Body, xid: number, opts: { secret?: Buffer | null; time?: number } = {}): Buffer {
   const m = { ...body, time: opts.time ?? nowSeconds(), xid } as FailoverMessage;
   const secret = opts.secret === null ? undefined : (opts.secret ?? SECRET);
   return encodeFailoverMessage(m, { dialect: 'isc', secret });
 }
 
-export function connectBody(): Body {
+/** A CONNECT as one of our servers sends it: our vendor class and a session nonce (session-key.ts), unless `nonce: null`. */
+export function connectBody(nonce: Buffer | null = newNonce()): Body {
   return {
-    type: 'CONNECT', relationshipName: RELATIONSHIP, maxUnackedBndupd: 5, receiveTimer: 3600, vendorClassIdentifier: 'hostile-test',
-    protocolVersion: 1, tlsRequest: 0, mclt: 60, hba: Buffer.alloc(32, 0xaa),
+    type: 'CONNECT', relationshipName: RELATIONSHIP, maxUnackedBndupd: 5, receiveTimer: 3600, vendorClassIdentifier: VENDOR_CLASS,
+    protocolVersion: 1, tlsRequest: 0, mclt: 60, hba: Buffer.alloc(32, 0xaa), ...(nonce === null ? {} : { vendorOptions: nonceOptions(nonce) }),
   } as Body;
 }
 
@@ -230,22 +233,43 @@ export class RawPartner {
   destroy(): void { this.socket.destroy(); }
 }
 
+/** A raw link that completed the handshake: `key` signs everything after the CONNECT; `xid` is the next request xid. */
+export interface Session { p: RawPartner; key: Buffer; xid: number; connect: Buffer; connectack: Msg }
+
+/**
+ * The partner's side of the handshake: signed CONNECT with a fresh nonce, an accepting CONNECTACK, this
+ * link's key from both nonces. With `confirm`, a CONTACT under the key (the endpoint establishes the link
+ * only on the first message under it). Throws if the CONNECT is refused.
+ */
+export async function openSession(e: Endpoint, opts: { confirm?: boolean; ms?: number } = {}): Promise<Session> {
+  const ms = opts.ms ?? 3000;
+  const p = await RawPartner.open(e.port, PARTNER_ADDRESS, ms);
+  const nonce = newNonce();
+  const connect = build(connectBody(nonce), 1);
+  p.write(connect);
+  const connectack = await p.waitFor('CONNECTACK', ms);
+  if (connectack.type !== 'CONNECTACK' || connectack.rejectReason !== undefined) { p.destroy(); throw new Error(`CONNECT refused: ${JSON.stringify(connectack)}`); }
+  const theirs = nonceOf(connectack, VENDOR_CLASS);
+  if (theirs === undefined) { p.destroy(); throw new Error('CONNECTACK without a session nonce'); }
+  const key = sessionKey(SECRET, nonce, theirs);
+  let xid = 2;
+  if (opts.confirm === true) p.write(build({ type: 'CONTACT' } as Body, xid++, { secret: key }));
+  return { p, key, xid, connect, connectack };
+}
+
 /**
  * A legitimate partner: signed CONNECT, expects an accepting CONNECTACK and the endpoint's link up.
  * Leaves without sending STATE (communications never become "OK", so the endpoint's state is untouched).
  */
 export async function goodPartnerConnects(e: Endpoint, ms = 3000): Promise<{ connectack: Msg; elapsedMs: number }> {
   const t0 = Date.now();
-  const p = await RawPartner.open(e.port, PARTNER_ADDRESS, ms);
+  const { p, key, xid, connectack } = await openSession(e, { confirm: true, ms });
   try {
-    p.write(build(connectBody(), 1));
-    const ack = await p.waitFor('CONNECTACK', ms);
-    if (ack.type !== 'CONNECTACK' || ack.rejectReason !== undefined) throw new Error(`CONNECT refused: ${JSON.stringify(ack)}`);
     await until('endpoint link established', () => e.peer.status().connection.linkEstablished, ms);
     const elapsedMs = Date.now() - t0;
-    p.write(build({ type: 'DISCONNECT', rejectReason: 6, message: 'test done' } as Body, 2));
+    p.write(build({ type: 'DISCONNECT', rejectReason: 6, message: 'test done' } as Body, xid, { secret: key }));
     await until('endpoint link gone', () => !e.peer.status().connection.linkEstablished, ms);
-    return { connectack: ack, elapsedMs };
+    return { connectack, elapsedMs };
   } finally {
     p.destroy();
   }
