@@ -1,5 +1,5 @@
 // A fleet of simulated DHCP clients behind one relay address, for the chaos harness: each client gets
-// a lease, renews it at T1 (REQUEST with ciaddr, retried; never load-balanced), keeps using it until it
+// a lease, renews it at T1 with fuzz (REQUEST with ciaddr, retried; never load-balanced), keeps using it until it
 // expires if nobody answers, then starts over with DISCOVER. Every ACK, NAK, expiry and attempt is
 // written as one JSON line, so the checker can rebuild who held which address when.
 //   node test/chaos/fleet.ts --relay 10.100.0.1 --targets 10.99.0.2,10.99.0.3 --clients 1000 --seconds 120 --out events.jsonl
@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     // The client's lease runs from when it SENT the request (RFC 2131 §4.4.1: the conservative start).
     const requestSentAt = res.requestedAt;
     c.expiresAt = requestSentAt + res.leaseSeconds * 1000;
-    c.renewAt = requestSentAt + res.leaseSeconds * 500;
+    // T1 with fuzz (RFC 2131 §4.4.5: "to avoid synchronization of client reacquisition"): 37.5–62.5 % of the lease,
+    // so renewals, and the binding updates they cause, spread out instead of arriving in one burst per T1.
+    c.renewAt = requestSentAt + res.leaseSeconds * 1000 * (0.375 + Math.random() * 0.25);
     emit({ type: 'ack', t, until: c.expiresAt, mac: c.mac, ip: res.ip, server: res.server, renewal });
   };
 

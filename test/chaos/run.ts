@@ -2,8 +2,9 @@
 // redis-server (AOF, fsync always), a fleet of simulated clients (fleet.ts) behind a relay, and a
 // fault schedule drawn from a seed: cut/heal the link between the servers, kill -9 and restart a server,
 // freeze one (SIGSTOP/SIGCONT), restart a Redis (kill -9, AOF reload), wipe a server's store (lost
-// volume), skew a server's clock (libfaketime), drop a share of the failover traffic (iptables; the
-// kernel here has no netem for delay). Then everything is healed and checker.ts gives the verdict.
+// volume), skew a server's clock (libfaketime), drop a share of the failover traffic (iptables), slow
+// the failover traffic down (htb rate limit: queueing delay and drops; the kernel here has no netem, see
+// slow-link.ts). Then everything is healed and checker.ts gives the verdict.
 // The seed and the fault log are in the report, so a failure can be replayed with the same seed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { createLab, type Lab } from '../fakes/netns-lab.ts';
 import { sleep, type TrackedProcess } from '../fakes/processes.ts';
 import { startLabRedis } from '../fakes/redis-server.ts';
+import { histogramBuckets, quantileBetween, restoreFailoverLink, slowFailoverLink } from './slow-link.ts';
 import { converged, findDuplicates, holdings, lostLeases, storeConflicts, unservedAttempts, type StoreBinding, type Timeline } from './checker.ts';
 import type { FleetEvent } from './fleet.ts';
 
@@ -26,7 +28,9 @@ type Node = (typeof NODES)[number];
 const IP: Record<Node, string> = { srv1: '10.99.0.2', srv2: '10.99.0.3' };
 const SETTINGS = { leaseS: 60, mcltS: 15, switchoverS: 5 } as const;
 
-export const FAULT_KINDS = ['cut', 'kill', 'freeze', 'redis-restart', 'wipe', 'skew', 'drop'] as const;
+export const FAULT_KINDS = ['cut', 'kill', 'freeze', 'redis-restart', 'wipe', 'skew', 'drop', 'slow'] as const;
+/** Rates a 'slow' fault draws from: at 1,000 clients the failover stream needs roughly 40–60 kbit/s. */
+const SLOW_KBITS = [8, 16, 32, 64] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -73,7 +77,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export interface PlannedFault { readonly at: number; readonly kind: FaultKind; readonly node: Node; readonly holdMs: number }
+export interface PlannedFault { readonly at: number; readonly kind: FaultKind; readonly node: Node; readonly holdMs: number; readonly kbit?: number }
 
 /** The schedule for a seed (pure): faults of 4–12 s separated by 4–8 s of calm, within `faultMs`. */
 export function schedule(seed: number, faultMs: number, kinds: readonly FaultKind[] = FAULT_KINDS): PlannedFault[] {
@@ -82,7 +86,8 @@ export function schedule(seed: number, faultMs: number, kinds: readonly FaultKin
   for (let at = 5000; at < faultMs && out.length < 1000;) {
     const kind = kinds[Math.floor(rnd() * kinds.length)]!;
     const holdMs = 4000 + Math.floor(rnd() * 8000);
-    out.push({ at, kind, node: rnd() < 0.5 ? 'srv1' : 'srv2', holdMs });
+    const node = rnd() < 0.5 ? 'srv1' : 'srv2';
+    out.push(kind === 'slow' ? { at, kind, node, holdMs, kbit: SLOW_KBITS[Math.floor(rnd() * SLOW_KBITS.length)]! } : { at, kind, node, holdMs });
     at += holdMs + 4000 + Math.floor(rnd() * 4000);
   }
   return out;
@@ -141,6 +146,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       } catch { return undefined; }
     };
 
+    /** Both servers' BNDUPD→BNDACK histograms, summed (a server that does not answer counts as empty). */
+    const ackLatency = async (): Promise<Map<number, number>> => {
+      const sum = new Map<number, number>();
+      for (const n of NODES) {
+        const text = await lab.httpGet(n, 'http://127.0.0.1:8067/metrics', 2).then((r) => r.body, () => '');
+        for (const [le, c] of histogramBuckets(text, 'dhcp_failover_update_ack_seconds')) sum.set(le, (sum.get(le) ?? 0) + c);
+      }
+      return sum;
+    };
+
     for (const n of NODES) await startRedis(n);
     for (const n of NODES) startServer(n);
     for (let i = 0; i < 150; i++) { if ((await state('srv1')) === 'normal' && (await state('srv2')) === 'normal') break; await sleep(200); }
@@ -162,7 +177,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const f of schedule(o.seed, o.faultMs, o.kinds)) {
       const wait = start + f.at - Date.now();
       if (wait > 0) await sleep(wait);
-      note(`${f.kind} ${f.node} for ${(f.holdMs / 1000).toFixed(1)} s`);
+      let detail = '';
+      note(`${f.kind} ${f.node}${f.kbit !== undefined ? ` to ${f.kbit} kbit/s` : ''} for ${(f.holdMs / 1000).toFixed(1)} s`);
       switch (f.kind) {
         case 'cut': await lab.cut(); await sleep(f.holdMs); await lab.heal(); break;
         case 'kill': await stopServer(f.node, 'SIGKILL'); await sleep(f.holdMs); startServer(f.node); break;
@@ -175,6 +191,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           startServer(f.node);
           break;
         case 'skew': await stopServer(f.node, 'SIGTERM'); startServer(f.node, true); await sleep(f.holdMs); await stopServer(f.node, 'SIGTERM'); startServer(f.node); break;
+        case 'slow': {
+          const before = await ackLatency();
+          await slowFailoverLink(lab, f.node, f.kbit ?? 16);
+          await sleep(f.holdMs);
+          const { packets, dropped } = await restoreFailoverLink(lab, f.node);
+          const after = await ackLatency();
+          const p50 = quantileBetween(before, after, 0.5), p95 = quantileBetween(before, after, 0.95);
+          detail = `: ${packets} packets through the queue, ${dropped} dropped; BNDUPD→BNDACK in the window: ${p95.count} acks, p50 ≤ ${p50.atMost} s, p95 ≤ ${p95.atMost} s`;
+          break;
+        }
         case 'drop': {
           const rules = [['OUTPUT', '--dport'], ['OUTPUT', '--sport']] as const;
           for (const [chain, port] of rules) await lab.exec(f.node, 'iptables', ['-A', chain, '-p', 'tcp', port, '647', '-m', 'statistic', '--mode', 'random', '--probability', '0.3', '-j', 'DROP']);
@@ -183,7 +209,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           break;
         }
       }
-      note(`healed ${f.kind} ${f.node}`);
+      note(`healed ${f.kind} ${f.node}${detail}`);
     }
     // Everything healthy again: both running, both NORMAL.
     for (const n of NODES) if (!servers.get(n)?.running) startServer(n);
