@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/leases/open-store.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { createLab, type Lab } from '../fakes/netns-lab.ts';
-import { sleep, type TrackedProcess } from '../fakes/processes.ts';
+import { sleep, within, type TrackedProcess } from '../fakes/processes.ts';
 import { startLabRedis } from '../fakes/redis-server.ts';
 import { histogramBuckets, quantileBetween, restoreFailoverLink, slowFailoverLink } from './slow-link.ts';
 import { converged, findDuplicates, holdings, lostLeases, storeConflicts, unservedAttempts, type StoreBinding, type Timeline } from './checker.ts';
@@ -129,6 +129,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const note = (line: string) => { const l = `${rel()} ${line}`; faultLog.push(l); say(l); };
   const servers = new Map<Node, TrackedProcess>();
   const redis = new Map<Node, TrackedProcess>();
+  // Every child here is detached and unref'd, and the harness spends minutes awaiting their exits: a ref'd
+  // interval keeps this process's event loop alive meanwhile (without it, a moment with only unref'd
+  // children pending ends the test run with "Promise resolution is still pending").
+  const keepAlive = setInterval(() => undefined, 1000);
   const sock = (n: Node) => join(lab.dir, `redis-${n}`, 'redis.sock');
   try {
     const startRedis = async (n: Node) => { redis.set(n, (await startLabRedis(lab, n, join(lab.dir, `redis-${n}`))).proc); };
@@ -216,9 +220,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let bothNormal = false;
     for (let i = 0; i < 450 && !bothNormal; i++) { bothNormal = (await state('srv1')) === 'normal' && (await state('srv2')) === 'normal'; if (!bothNormal) await sleep(200); }
     note(bothNormal ? 'both NORMAL' : 'NOT both NORMAL after 90 s');
-    for (const f of fleets) await f.exited;
+    const fleetDeadline = start + o.faultMs + settleMs + 60_000;
+    for (const f of fleets) await within(f.exited, Math.max(0, fleetDeadline - Date.now()));
+    for (const f of fleets) if (f.running) { say(`${rel()} fleet still running a minute past its end: stopped`); await f.stop(); }
     sampling = false;
     await sampler;
+    say(`${rel()} fleet finished; reading both stores`);
 
     const fleetEvents = eventFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FleetEvent));
     const readStore = async (n: Node): Promise<StoreBinding[]> => {
@@ -252,5 +259,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     await lab.destroy();
+    clearInterval(keepAlive);
   }
 }

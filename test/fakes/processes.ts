@@ -89,7 +89,10 @@ export class TrackedProcess {
     });
     await Promise.race([this.exited, killed]);
     clearTimeout(timer);
-    return this.exited;
+    // Children are unref'd (they must not keep a test process alive), so after a SIGKILL nothing would keep
+    // the event loop running until their exit is seen: a ref'd, bounded wait does.
+    if (this.running) await within(this.exited, 5_000);
+    return this.exitInfo ?? { code: null, signal: 'SIGKILL' };
   }
 }
 
@@ -131,6 +134,13 @@ export function tryKill(pid: number, sig: NodeJS.Signals | number): boolean {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for `p` at most `ms` (a ref'd timer, cleared when `p` settles first); true if `p` settled in time. */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  try { return await Promise.race([p.then(() => true, () => true), expired]); } finally { clearTimeout(timer); }
+}
 
 /** Polls `check` every `intervalMs` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>,

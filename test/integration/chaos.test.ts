@@ -21,7 +21,8 @@ describe('chaos', { skip, timeout: 600_000 }, () => {
 
   it(`1,000 clients through two minutes of faults (seed ${SEED}): no duplicate, no lost lease, stores converge`, async () => {
     const lines: string[] = [];
-    const r = await runChaos({ seed: SEED, faultMs: 120_000, clients: 1000, prefix: `t${process.pid % 1000}c`, log: (l) => lines.push(l) });
+    // Each line is also printed as it happens, so a run that fails without a report still leaves its trail.
+    const r = await runChaos({ seed: SEED, faultMs: 120_000, clients: 1000, prefix: `t${process.pid % 1000}c`, log: (l) => { lines.push(l); console.log(`# chaos ${l}`); } });
     const summary = `seed ${SEED}; faults:\n${r.faults.join('\n')}\nacks ${r.acks}, attempts ${r.attempts} (${r.failedAttempts} failed, ${r.unserved} unserved); logs ${r.labDir}`;
     console.log(`# chaos ${summary.replace(/\n/g, '\n# ')}`);
     assert.deepEqual(r.duplicates, [], summary);
