@@ -1,7 +1,8 @@
 // The failover runtime for one relationship: owns the state-machine snapshot, runs its effects in
 // order (persist first; keep the old snapshot if persisting fails), keeps timers on an injected
-// Clock, talks to the partner through connection.ts, hands binding updates to binding-sync.ts,
-// balances pools with a foreign partner, applies config changes, and exposes status and admin actions.
+// Clock, talks to the partner through connection.ts, hands binding updates to binding-sync.ts and
+// pool balancing with an ISC partner to pool-balancer.ts, applies config changes, and exposes status
+// (peer-status.ts) and admin actions.
 // Events are processed one at a time (a promise chain), so effects never interleave.
 import type { Clock } from '../clock.ts';
 import type { ScopePlan } from '../dhcp/pool.ts';
@@ -15,13 +16,14 @@ import { BindingSync } from './binding-sync.ts';
 import type { FailoverConfig } from './config.ts';
 import { FailoverTransport } from './connection.ts';
 import type { Link, LinkSettings, PartnerParams } from './link.ts';
-import { bucketCount, bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
+import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
-import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
-import { planBackupTransfers } from './pool-balance.ts';
+import { setGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
+import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
+import { PoolBalancer, poolOwnershipOf } from './pool-balancer.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
 import {
-  boot, ownReport, PARTNER_STATES, SERVER_STATES, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
+  boot, ownReport, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
   type PersistedState, type Snapshot, type TimerName,
 } from './state-machine.ts';
 import { wireDialectOf, type WireDialect } from './wire/dialect.ts';
@@ -35,10 +37,6 @@ const OPERATION_REFRESH_MS = 60_000;
  * partner's clients retry every few seconds, so a short period takes over soon after they start.
  */
 const SWITCHOVER_RECHECK_MS = 2_000;
-/** Pool balancing with a foreign partner: how often the primary re-checks each pool's BACKUP share in NORMAL. */
-const POOL_BALANCE_MS = 60_000;
-/** At most this many addresses handed over per balancing run (the update window paces them anyway). */
-const POOL_BALANCE_MAX_TRANSFERS = 5000;
 
 /** The engine surface the runtime needs (DhcpEngine satisfies it). */
 export interface EngineLike {
@@ -62,22 +60,7 @@ export interface PeerOptions {
   readonly backoffMs?: { min: number; max: number } | undefined;
 }
 
-export interface FailoverStatus {
-  readonly relationship: string;
-  readonly role: 'primary' | 'secondary';
-  /** e.g. { kind: 'load-balance', splitPercent: 50 } or { kind: 'hot-standby', reservePercent: 5 }. */
-  readonly mode: { readonly kind: string; readonly splitPercent?: number; readonly reservePercent?: number };
-  readonly state: string;
-  readonly stateSince: string;
-  readonly secondsInState: number;
-  readonly partner: { readonly state: string | null; readonly since: string | null; readonly startup: boolean };
-  readonly connection: { readonly up: boolean; readonly linkEstablished: boolean; readonly remote: string | null; readonly clockSkewSeconds: number | null };
-  readonly updates: { readonly unacked: number; readonly queued: number };
-  readonly mcltSeconds: number;
-  /** The hash-bucket split in force (ours as primary, the primary's from CONNECT as secondary): RFC 3074 buckets of 256. */
-  readonly loadBalance: { readonly primaryBuckets: number; readonly primaryPercent: number };
-  readonly service: ReturnType<typeof serviceOf>;
-}
+export type { FailoverStatus } from './peer-status.ts';
 
 export function metaKey(relationship: string): string { return `failover:${relationship}:state`; }
 export function dialectOf(c: Pick<FailoverConfig, 'partnerDialect'>): Dialect { return c.partnerDialect === 'self' ? 'draft' : c.partnerDialect; }
@@ -97,7 +80,7 @@ export class FailoverPeer {
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<TimerName | 'operation' | 'pool-balance', { cancel(): void }>();
+  private readonly timers = new Map<TimerName | 'operation', { cancel(): void }>();
   private transport: FailoverTransport | undefined;
   private link: Link | undefined;
   /** The partner's first STATE arrived on `link` (communications OK). */
@@ -106,6 +89,8 @@ export class FailoverPeer {
   private hba: Uint8Array;
   private ourRequestXid: number | undefined;
   private stopped = false;
+  /** FREE/BACKUP pools with an ISC partner (pool-balancer.ts). */
+  private readonly pools: PoolBalancer;
 
   constructor(opts: PeerOptions) {
     this.opts = opts;
@@ -120,6 +105,12 @@ export class FailoverPeer {
       skewMs: () => Math.abs(this.skewSeconds() ?? 0) * 1000, petFor: (ip) => this.policy.petFor(ip),
       enqueueWork: (fn) => this.enqueueWork(fn), changed: () => this.updateGauges(),
     });
+    this.pools = new PoolBalancer({
+      engine: opts.engine, clock: opts.clock, config: () => this.cfg,
+      inNormal: () => this.snap.state === 'normal', commsOk: () => this.commsOk,
+      establishedLink: () => (this.link?.state === 'established' ? this.link : undefined),
+      send: (leases) => { this.sync.send(leases); }, enqueueWork: (fn) => this.enqueueWork(fn),
+    });
     this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
     this.policy = this.buildPolicy();
   }
@@ -131,7 +122,7 @@ export class FailoverPeer {
 
   private buildPolicy(): FailoverPolicy {
     return createFailoverPolicy({
-      config: this.cfg, polarity: polarityOf(this.cfg), ownership: this.poolOwnership,
+      config: this.cfg, polarity: polarityOf(this.cfg), ownership: poolOwnershipOf(this.cfg),
       // Partner-down evidence gathered so far survives a config change.
       ...(this.policy !== undefined ? { initialGuard: this.policy.guard() } : {}),
       view: () => ({
@@ -191,9 +182,6 @@ export class FailoverPeer {
     return plan;
   }
 
-  /** Our own pairs split free addresses by address; an ISC partner expects FREE/BACKUP pools (draft §7). */
-  private get poolOwnership(): 'address-split' | 'binding-state' { return this.config.partnerDialect === 'isc' ? 'binding-state' : 'address-split'; }
-
   /** Boots into STARTUP from the persisted record, then listens and dials. */
   async start(): Promise<void> {
     const now = this.opts.clock.now();
@@ -233,6 +221,7 @@ export class FailoverPeer {
     this.stopped = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+    this.pools.stop();
     this.sync.stop();
     await this.transport?.stop();
     // Work stuck on a hung store must not hold the shutdown forever.
@@ -277,50 +266,7 @@ export class FailoverPeer {
     this.snap = next;
     for (const e of effects) this.runEffect(e);
     if (before?.state !== next.state) this.updateGauges();
-    if (before !== undefined && before.state !== 'normal' && next.state === 'normal') this.onEnteredNormal();
-  }
-
-  // ------------------------------------------------------------------ pool balancing (foreign partner)
-
-  /** Draft §7.1: the secondary asks for its pool on entering NORMAL; the primary hands it over. */
-  private onEnteredNormal(): void {
-    if (this.poolOwnership !== 'binding-state') return;
-    if (this.config.role === 'secondary') {
-      if (this.link !== undefined && this.link.state === 'established') this.link.send({ type: 'POOLREQ' });
-      return;
-    }
-    void this.enqueueWork(async () => { await this.balancePools('entered-normal'); });
-    this.schedulePoolBalance();
-  }
-
-  private schedulePoolBalance(): void {
-    if (this.stopped || this.timers.has('pool-balance')) return;
-    this.timers.set('pool-balance', this.opts.clock.setTimer(POOL_BALANCE_MS, () => {
-      this.timers.delete('pool-balance');
-      if (this.snap.state !== 'normal') return; // re-armed on the next entry to NORMAL
-      void this.enqueueWork(async () => { await this.balancePools('timer'); });
-      this.schedulePoolBalance();
-    }));
-  }
-
-  /**
-   * Primary only: marks addresses BACKUP (stored first, like every update we send) and queues the
-   * BNDUPDs, so the secondary holds its share of each pool. Returns how many were handed over.
-   */
-  private async balancePools(reason: string): Promise<number> {
-    if (this.config.role !== 'primary' || this.poolOwnership !== 'binding-state' || this.snap.state !== 'normal' || !this.commsOk) return 0;
-    const engine = this.opts.engine;
-    const plan = planBackupTransfers({
-      plans: engine.scopePlans, leases: engine.leases, secondaryPercent: secondaryShareOf(this.config),
-      isOffered: (ip) => engine.isOffered?.(ip) ?? false, maxTransfers: POOL_BALANCE_MAX_TRANSFERS,
-    });
-    if (plan.toBackup.length === 0) return 0;
-    const now = this.opts.clock.now();
-    const leases: Lease[] = plan.toBackup.map(({ ip, scope }) => ({ ip, scope, state: 'backup', expiresAt: now, cltt: now, pendingAck: true }));
-    await engine.applyRemote(leases);
-    log.info('failover.pool.balanced', { reason, handedOver: leases.length, pools: plan.counts });
-    this.sync.send(leases);
-    return leases.length;
+    if (before !== undefined && before.state !== 'normal' && next.state === 'normal') this.pools.onEnteredNormal();
   }
 
   private runEffect(e: Effect): void {
@@ -433,7 +379,7 @@ export class FailoverPeer {
       case 'POOLREQ': {
         // Our own pairs split pools by address (DESIGN.md Runtime): nothing to give. A foreign partner
         // gets a rebalance and the count handed over (ISC answers POOLREQ in either role, digest §7.2).
-        const handedOver = await this.balancePools('poolreq');
+        const handedOver = await this.pools.balance('poolreq');
         link.send({ type: 'POOLRESP', addressesTransferred: handedOver }, m.xid);
         return;
       }
@@ -490,26 +436,13 @@ export class FailoverPeer {
   /** Resolves once all work queued so far has run (tests, shutdown). */
   idle(): Promise<void> { return this.chain; }
 
-  status(): FailoverStatus {
-    const now = this.opts.clock.now();
-    const p = this.snap.partner;
+  status(): FailoverStatus { return statusOf(this.reading()); }
+
+  private reading(): PeerReading {
     return {
-      relationship: this.config.relationship, role: this.config.role,
-      mode: this.config.mode === 'hot-standby' ? { kind: 'hot-standby', reservePercent: this.config.reservePercent } : { kind: this.config.mode, splitPercent: this.config.splitPercent },
-      state: this.snap.state,
-      stateSince: new Date(this.snap.stos).toISOString(), secondsInState: Math.max(0, Math.floor((now - this.snap.stos) / 1000)),
-      partner: { state: this.snap.connected && p ? p.state : null, since: p ? new Date(p.stos).toISOString() : null, startup: p?.startup ?? false },
-      connection: {
-        up: this.commsOk, linkEstablished: this.link !== undefined, remote: this.link?.remote ?? null,
-        clockSkewSeconds: this.skewSeconds() ?? null,
-      },
-      updates: { unacked: this.sync.queue.inflightCount, queued: this.sync.queue.pendingCount },
-      mcltSeconds: Math.round(this.snap.config.mcltMs / 1000),
-      loadBalance: (() => {
-        const primaryBuckets = bucketCount(this.hba, { role: 'primary', polarity: polarityOf(this.config) });
-        return { primaryBuckets, primaryPercent: Math.round((primaryBuckets / 256) * 100) };
-      })(),
-      service: serviceOf(this.snap),
+      config: this.cfg, snapshot: this.snap, now: this.opts.clock.now(), commsOk: this.commsOk, linkRemote: this.link?.remote,
+      skewSeconds: this.skewSeconds(), unackedUpdates: this.sync.queue.inflightCount, queuedUpdates: this.sync.queue.pendingCount,
+      hba: this.hba, polarity: polarityOf(this.cfg),
     };
   }
 
@@ -520,17 +453,7 @@ export class FailoverPeer {
   collectMetrics(): void { this.updateGauges(); }
 
   private updateGauges(): void {
-    const m = this.opts.metrics;
-    if (m === undefined || this.snap === undefined) return;
-    const rel = { relationship: this.config.relationship };
-    for (const state of SERVER_STATES) m.state.set({ ...this.labels, state }, state === this.snap.state ? 1 : 0);
-    const partner = this.snap.connected && this.snap.partner ? this.snap.partner.state : 'unknown';
-    for (const state of [...PARTNER_STATES, 'unknown']) m.partnerState.set({ ...this.labels, state }, state === partner ? 1 : 0);
-    m.stateSeconds.set(this.labels, Math.max(0, (this.opts.clock.now() - this.snap.stos) / 1000));
-    m.connectionUp.set(rel, this.commsOk ? 1 : 0);
-    const skew = this.skewSeconds();
-    if (skew !== undefined) m.clockSkewSeconds.set(rel, skew);
-    m.unackedUpdates.set(rel, this.sync.queue.inflightCount);
-    m.queuedUpdates.set(rel, this.sync.queue.pendingCount);
+    if (this.opts.metrics === undefined || this.snap === undefined) return;
+    setGauges(this.opts.metrics, this.labels, this.reading());
   }
 }

@@ -1,0 +1,72 @@
+// What one failover relationship reports: the /status document and the scrape-time gauges, both
+// derived from the same reading of the running peer (pure, apart from setting the gauges it is given).
+import type { FailoverMetrics } from '../metrics/registry.ts';
+import type { FailoverConfig } from './config.ts';
+import { bucketCount, type HbaPolarity } from './load-balance.ts';
+import { PARTNER_STATES, SERVER_STATES, serviceOf, type Snapshot } from './state-machine.ts';
+
+export interface FailoverStatus {
+  readonly relationship: string;
+  readonly role: 'primary' | 'secondary';
+  /** e.g. { kind: 'load-balance', splitPercent: 50 } or { kind: 'hot-standby', reservePercent: 5 }. */
+  readonly mode: { readonly kind: string; readonly splitPercent?: number; readonly reservePercent?: number };
+  readonly state: string;
+  readonly stateSince: string;
+  readonly secondsInState: number;
+  readonly partner: { readonly state: string | null; readonly since: string | null; readonly startup: boolean };
+  readonly connection: { readonly up: boolean; readonly linkEstablished: boolean; readonly remote: string | null; readonly clockSkewSeconds: number | null };
+  readonly updates: { readonly unacked: number; readonly queued: number };
+  readonly mcltSeconds: number;
+  /** The hash-bucket split in force (ours as primary, the primary's from CONNECT as secondary): RFC 3074 buckets of 256. */
+  readonly loadBalance: { readonly primaryBuckets: number; readonly primaryPercent: number };
+  readonly service: ReturnType<typeof serviceOf>;
+}
+
+/** The running peer, as status and gauges read it. */
+export interface PeerReading {
+  readonly config: FailoverConfig;
+  readonly snapshot: Snapshot;
+  readonly now: number;
+  /** The partner's first STATE arrived on the current link. */
+  readonly commsOk: boolean;
+  /** The current link's remote address, undefined without a link. */
+  readonly linkRemote: string | undefined;
+  /** Our clock minus the partner's, if ever measured. */
+  readonly skewSeconds: number | undefined;
+  readonly unackedUpdates: number;
+  readonly queuedUpdates: number;
+  readonly hba: Uint8Array;
+  readonly polarity: HbaPolarity;
+}
+
+export function statusOf(r: PeerReading): FailoverStatus {
+  const { config, snapshot: snap } = r;
+  const p = snap.partner;
+  const primaryBuckets = bucketCount(r.hba, { role: 'primary', polarity: r.polarity });
+  return {
+    relationship: config.relationship, role: config.role,
+    mode: config.mode === 'hot-standby' ? { kind: 'hot-standby', reservePercent: config.reservePercent } : { kind: config.mode, splitPercent: config.splitPercent },
+    state: snap.state,
+    stateSince: new Date(snap.stos).toISOString(), secondsInState: Math.max(0, Math.floor((r.now - snap.stos) / 1000)),
+    partner: { state: snap.connected && p ? p.state : null, since: p ? new Date(p.stos).toISOString() : null, startup: p?.startup ?? false },
+    connection: { up: r.commsOk, linkEstablished: r.linkRemote !== undefined, remote: r.linkRemote ?? null, clockSkewSeconds: r.skewSeconds ?? null },
+    updates: { unacked: r.unackedUpdates, queued: r.queuedUpdates },
+    mcltSeconds: Math.round(snap.config.mcltMs / 1000),
+    loadBalance: { primaryBuckets, primaryPercent: Math.round((primaryBuckets / 256) * 100) },
+    service: serviceOf(snap),
+  };
+}
+
+/** Sets every gauge of the relationship from one reading. */
+export function setGauges(m: FailoverMetrics, labels: { relationship: string; server: string }, r: PeerReading): void {
+  const rel = { relationship: labels.relationship };
+  const snap = r.snapshot;
+  for (const state of SERVER_STATES) m.state.set({ ...labels, state }, state === snap.state ? 1 : 0);
+  const partner = snap.connected && snap.partner ? snap.partner.state : 'unknown';
+  for (const state of [...PARTNER_STATES, 'unknown']) m.partnerState.set({ ...labels, state }, state === partner ? 1 : 0);
+  m.stateSeconds.set(labels, Math.max(0, (r.now - snap.stos) / 1000));
+  m.connectionUp.set(rel, r.commsOk ? 1 : 0);
+  if (r.skewSeconds !== undefined) m.clockSkewSeconds.set(rel, r.skewSeconds);
+  m.unackedUpdates.set(rel, r.unackedUpdates);
+  m.queuedUpdates.set(rel, r.queuedUpdates);
+}
