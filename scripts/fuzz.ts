@@ -16,6 +16,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import type { RunReport } from '../test/fuzz/harness.ts';
 
 const DECODERS = ['dhcp', 'failover', 'config', 'crd'] as const;
 type DecoderName = (typeof DECODERS)[number];
@@ -32,10 +33,10 @@ interface Job {
   readonly counter: SharedArrayBuffer;
 }
 
-interface PropertyResult {
-  readonly index: number; readonly name: string; readonly runs: number; readonly seconds: number; readonly failed: boolean;
-  readonly interrupted: boolean; readonly seed: number; readonly path?: string | undefined; readonly report?: string | undefined; readonly todo?: string | undefined;
-}
+/** What a worker posts per property: the harness's run report without the bulky parts, plus the formatted failure. */
+type PropertyResult = Pick<RunReport, 'runs' | 'seconds' | 'failed' | 'interrupted' | 'seed' | 'path'> & {
+  readonly index: number; readonly name: string; readonly report?: string | undefined; readonly todo?: string | undefined;
+};
 
 async function loadDecoder(name: DecoderName) {
   switch (name) {
@@ -66,10 +67,8 @@ async function workerMain(job: Job): Promise<void> {
     const counted = { ...p, property: () => p.property().beforeEach((prev: () => void) => { Atomics.add(counter, 0, 1); prev(); }) };
     parentPort!.postMessage({ kind: 'start', index, name: p.name });
     const r = runProperty(counted, { numRuns: runsFor(budget, p, job.runs), seed: job.seed, path: job.replayPath, timeLimitMs });
-    const result: PropertyResult = {
-      index, name: p.name, runs: r.runs, seconds: r.seconds, failed: r.failed, interrupted: r.interrupted, seed: r.seed, path: r.path,
-      report: r.failed ? formatFailure(d.name, r) : undefined, todo: p.todo,
-    };
+    const { runs, seconds, failed, interrupted, seed, path } = r;
+    const result: PropertyResult = { index, name: p.name, runs, seconds, failed, interrupted, seed, path, report: failed ? formatFailure(d.name, r) : undefined, todo: p.todo };
     parentPort!.postMessage({ kind: 'result', result });
   }
   parentPort!.postMessage({ kind: 'done' });

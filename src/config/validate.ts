@@ -5,7 +5,7 @@ import { encodeOptionByName } from '../dhcp/options.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { broadcastOf, cidrContains, formatCidr, formatIpv4, maskOf, parseCidr, parseIpv4, type Cidr, type Ipv4 } from '../net/ipv4.ts';
 import { BOUNDS, DEFAULTS, LOG_LEVELS, NAME_PATTERN, STORE_TYPES } from './defaults.ts';
-import { validateLimits } from '../dhcp/admission.ts';
+import { LIMITS_BOUNDS, LIMITS_DEFAULTS, type LimitsConfig } from '../dhcp/admission.ts';
 import { validateFailover } from '../failover/config.ts';
 import type { Config, FailoverConfig, IpRange, Reservation, Scope, ServerConfig, StoreConfig } from './schema.ts';
 
@@ -28,6 +28,7 @@ const KEYS = {
   root: ['server', 'scopes', 'failover'],
   server: ['name', 'serverId', 'listen', 'admin', 'store', 'declineHoldSeconds', 'offerHoldSeconds', 'logLevel', 'limits'],
   listen: ['address', 'port', 'interfaces'],
+  limits: Object.keys(LIMITS_DEFAULTS) as (keyof LimitsConfig)[],
   admin: ['address', 'port', 'tokenFile'],
   memory: ['type'],
   redis: ['type', 'url', 'path', 'password', 'passwordFile', 'keyPrefix'],
@@ -206,6 +207,26 @@ function validateStore(p: Problems, raw: unknown, path: string): StoreConfig {
   };
 }
 
+/** `server.limits` (dhcp/admission.ts): every key optional; a rate given without its burst gets twice the rate as burst (a rate without a burst would admit nothing). */
+function limits(p: Problems, raw: unknown, path: string): LimitsConfig {
+  if (raw === undefined || raw === null) return LIMITS_DEFAULTS;
+  const o = mapping(p, raw, path, KEYS.limits);
+  if (o === undefined) return LIMITS_DEFAULTS;
+  const out = { ...LIMITS_DEFAULTS };
+  for (const key of KEYS.limits) out[key] = int(p, o, key, path, LIMITS_BOUNDS[key], LIMITS_DEFAULTS[key]);
+  const given = (key: keyof LimitsConfig): boolean => o[key] !== undefined && o[key] !== null;
+  if (given('clientRatePerSecond') && !given('clientBurst')) out.clientBurst = 2 * out.clientRatePerSecond;
+  if (given('relayRatePerSecond') && !given('relayBurst')) out.relayBurst = 2 * out.relayRatePerSecond;
+  return out;
+}
+
+/** `server.limits` on its own, with its problems (tests). */
+export function validateLimits(raw: unknown, path = 'server.limits'): { config: LimitsConfig; problems: ConfigProblem[] } {
+  const p = new Problems();
+  const config = limits(p, raw, path);
+  return { config, problems: p.list };
+}
+
 function validateServer(p: Problems, raw: unknown): ServerConfig | undefined {
   const path = 'server';
   if (raw === undefined || raw === null) { p.add(path, 'required'); return undefined; }
@@ -226,7 +247,7 @@ function validateServer(p: Problems, raw: unknown): ServerConfig | undefined {
     declineHoldSeconds: int(p, o, 'declineHoldSeconds', path, BOUNDS.declineHoldSeconds, DEFAULTS.declineHoldSeconds),
     offerHoldSeconds: int(p, o, 'offerHoldSeconds', path, BOUNDS.offerHoldSeconds, DEFAULTS.offerHoldSeconds),
     logLevel: oneOf(p, o, 'logLevel', path, LOG_LEVELS, DEFAULTS.logLevel) ?? DEFAULTS.logLevel,
-    limits: (() => { const l = validateLimits(o.limits, at(path, 'limits')); for (const q of l.problems) p.add(q.path, q.message); return l.config; })(),
+    limits: limits(p, o.limits, at(path, 'limits')),
   };
   if (server.name === undefined || server.serverId === undefined) return undefined;
   return server as ServerConfig;

@@ -2,8 +2,7 @@
 // floods, or a starvation attack from many MACs behind one relay, is limited and counted while
 // everyone else is served) and a bounded work queue that sheds the OLDEST waiting packet when the
 // server is overloaded (the client of a stale packet has retransmitted by then). Pure data
-// structures with injected time; the config lives in `server.limits` (`validateLimits` below).
-import type { ConfigProblem } from '../errors.ts';
+// structures with injected time; the config lives in `server.limits` (validated in config/validate.ts).
 
 export interface LimitsConfig {
   /** Messages per second one client (client id or MAC) may send; 0 = unlimited. */
@@ -28,33 +27,11 @@ export const LIMITS_DEFAULTS: LimitsConfig = {
   maxInFlight: 1024, maxQueue: 4096, maxQueueAgeMs: 2000,
 };
 
-const LIMITS_BOUNDS: Record<keyof LimitsConfig, { min: number; max: number }> = {
+export const LIMITS_BOUNDS: Record<keyof LimitsConfig, { readonly min: number; readonly max: number }> = {
   clientRatePerSecond: { min: 0, max: 100_000 }, clientBurst: { min: 0, max: 1_000_000 },
   relayRatePerSecond: { min: 0, max: 1_000_000 }, relayBurst: { min: 0, max: 10_000_000 },
   maxInFlight: { min: 1, max: 100_000 }, maxQueue: { min: 1, max: 1_000_000 }, maxQueueAgeMs: { min: 10, max: 60_000 },
 };
-
-/** `server.limits`: every key optional, integers within bounds; unknown keys are errors. */
-export function validateLimits(raw: unknown, path = 'server.limits'): { config: LimitsConfig; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  if (raw === undefined || raw === null) return { config: LIMITS_DEFAULTS, problems };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { config: LIMITS_DEFAULTS, problems: [{ path, message: 'expected a mapping' }] };
-  const obj = raw as Record<string, unknown>;
-  const keys = Object.keys(LIMITS_DEFAULTS) as (keyof LimitsConfig)[];
-  for (const k of Object.keys(obj)) if (!(keys as string[]).includes(k)) problems.push({ path: `${path}.${k}`, message: `unknown key; allowed: ${keys.join(', ')}` });
-  const out: Record<string, number> = { ...LIMITS_DEFAULTS };
-  for (const k of keys) {
-    const v = obj[k];
-    if (v === undefined) continue;
-    const b = LIMITS_BOUNDS[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < b.min || v > b.max) problems.push({ path: `${path}.${k}`, message: `expected an integer ${b.min}..${b.max}` });
-    else out[k] = v;
-  }
-  // A rate without a burst would admit nothing: the burst defaults to twice the rate.
-  if (obj.clientBurst === undefined && obj.clientRatePerSecond !== undefined) out.clientBurst = 2 * (out.clientRatePerSecond ?? 0);
-  if (obj.relayBurst === undefined && obj.relayRatePerSecond !== undefined) out.relayBurst = 2 * (out.relayRatePerSecond ?? 0);
-  return { config: out as unknown as LimitsConfig, problems };
-}
 
 export type TakeResult = 'ok' | 'limited' | 'limited-first';
 

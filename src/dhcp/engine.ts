@@ -74,14 +74,14 @@ export class DhcpEngine {
     this.directScopes = directScopesOf(this.plans, config, this.interfaceAddresses());
   }
 
-  /** Decides, then applies the decision's effects; an ACK resolves only after its lease is stored. */
-  async handle(msg: DhcpMessage): Promise<Decision> {
+  /** Decides, then applies the decision's effects; an ACK resolves only after its lease is stored. `clientKey` as for decide(). */
+  async handle(msg: DhcpMessage, clientKey?: string): Promise<Decision> {
     const now = this.now();
     const decision = decide({
       serverId: this.config.server.serverId, plans: this.plans, directScopes: this.directScopes,
       leases: this.leases, offers: this.offers, policy: this.policy, cursors: this.cursors,
       offerHoldSeconds: this.config.server.offerHoldSeconds, declineHoldSeconds: this.config.server.declineHoldSeconds,
-    }, msg, now);
+    }, msg, now, clientKey);
     if (decision.kind === 'reply') {
       if (decision.offer) this.offers.hold(decision.offer.ip, decision.offer.clientKey, decision.offer.until, now);
       if (decision.cursor) this.cursors.set(decision.cursor.scope, decision.cursor.value);

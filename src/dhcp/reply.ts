@@ -59,11 +59,11 @@ export function hwKeyOf(msg: DhcpMessage): string {
   return `${msg.htype}:${msg.chaddr.subarray(0, Math.min(msg.hlen, 16)).toString('hex')}`;
 }
 
-export function decide(ctx: ServeContext, msg: DhcpMessage, now: number): Decision {
+/** `clientKey`: clientKeyOfMessage(msg), when the caller has it already (the UDP edge's rate limit). */
+export function decide(ctx: ServeContext, msg: DhcpMessage, now: number, clientKey = clientKeyOfMessage(msg)): Decision {
   if (msg.op !== BOOTREQUEST) return { kind: 'drop', reason: 'not_request' };
   const type = getMessageType(msg);
   if (type === undefined) return { kind: 'drop', reason: 'no_message_type' };
-  const clientKey = clientKeyOfMessage(msg);
   if (clientKey === undefined) return { kind: 'drop', reason: 'no_client_id' };
   const choice = selectScope(ctx.plans, msg, ctx.directScopes);
   if (!choice) return { kind: 'drop', reason: 'no_scope' };

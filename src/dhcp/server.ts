@@ -91,11 +91,11 @@ export class DhcpUdpServer {
   }
 
   /** Per-client, then per-relay token buckets; the first refusal of a key is logged, every one counted. */
-  private rateLimited(msg: DhcpMessage, rinfo: dgram.RemoteInfo): boolean {
+  private rateLimited(msg: DhcpMessage, clientKey: string | undefined, rinfo: dgram.RemoteInfo): boolean {
     const now = this.now();
-    // Keys are built only for an enabled limit (the relay limit is off by default).
+    // The relay key is built only when its limit is on (off by default).
     if (this.clientBuckets.enabled) {
-      const key = clientKeyOfMessage(msg) ?? `src:${rinfo.address}`;
+      const key = clientKey ?? `src:${rinfo.address}`;
       if (this.refused('client', key, this.clientBuckets.take(key, now), rinfo)) return true;
     }
     if (this.relayBuckets.enabled) {
@@ -153,9 +153,10 @@ export class DhcpUdpServer {
     }
     const typeName = MESSAGE_TYPE_NAMES[getMessageType(msg) ?? 0] ?? 'unknown';
     metrics.messagesReceived.inc({ type: typeName });
-    if (this.rateLimited(msg, rinfo)) return;
+    const clientKey = clientKeyOfMessage(msg); // once per packet: the rate limit and the engine both key on it
+    if (this.rateLimited(msg, clientKey, rinfo)) return;
     try {
-      const decision = await engine.handle(msg);
+      const decision = await engine.handle(msg, clientKey);
       if (decision.kind === 'drop') {
         metrics.dropped.inc({ reason: decision.reason });
         log.debug('dhcp.request.dropped', { type: typeName, reason: decision.reason, xid: msg.xid, from: rinfo.address });

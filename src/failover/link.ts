@@ -210,7 +210,7 @@ export class Link {
     const m = decodeFailoverMessage(frame);
     if (m.skipped !== undefined) log.debug('failover.message.options_skipped', { link: this.id, type: m.type, codes: m.skipped });
     const settings = this.transport.settings;
-    const digest = checkDigest(frame, this.verifyKey(m));
+    const digest = checkDigest(frame, this.keyFor(m));
     if (digest !== 'ok') {
       this.authFailure(m, digest, this.sessionKey !== undefined ? 'not signed with this link\'s session key' : 'not signed with the shared secret');
       this.close(`message digest ${digest}`, { send: false });
@@ -248,12 +248,18 @@ export class Link {
     return this.transport.settings.secret !== undefined && this.transport.settings.sessionKeys;
   }
 
-  /** The key `m` must verify with: the link's session key once known, a CONNECTACK's from its nonce, else the secret. */
-  private verifyKey(m: FailoverMessage): Buffer | undefined {
+  /**
+   * The key `m` must verify with: the link's session key once known, else the secret. The CONNECTACK's
+   * nonce completes our session key here (a forged or replayed one then fails the digest and closes the link).
+   */
+  private keyFor(m: FailoverMessage): Buffer | undefined {
     const secret = this.transport.settings.secret;
-    if (secret === undefined || !this.usesSessionKeys || this.sessionKey !== undefined) return this.sessionKey ?? secret;
-    const theirs = m.type === 'CONNECTACK' && this.ownNonce !== undefined ? nonceOf(m, VENDOR_CLASS) : undefined;
-    return theirs !== undefined ? sessionKey(secret, this.ownNonce!, theirs) : secret;
+    if (secret === undefined || !this.usesSessionKeys) return secret;
+    if (this.sessionKey === undefined && m.type === 'CONNECTACK' && this.ownNonce !== undefined) {
+      const theirs = nonceOf(m, VENDOR_CLASS);
+      if (theirs !== undefined) this.sessionKey = sessionKey(secret, this.ownNonce, theirs);
+    }
+    return this.sessionKey ?? secret;
   }
 
   /** Our nonce for a CONNECT or CONNECTACK, with the vendor class that makes it readable. */
@@ -346,14 +352,10 @@ export class Link {
     const skew = this.skewOf(m);
     if (Math.abs(skew) > MAX_SKEW_SECONDS) { fail(ConnectReject.TIME_MISMATCH, `clock skew ${skew} s exceeds ${MAX_SKEW_SECONDS} s; synchronise clocks (NTP)`, 'skew'); return; }
     if (this.transport.hasEstablished()) { this.close('spare link: already connected', { send: false }); return; }
-    if (this.usesSessionKeys) {
-      const theirs = nonceOf(m, VENDOR_CLASS);
-      if (theirs === undefined) {
-        this.authFailure(m, 'no_session_nonce', 'CONNECTACK carries no session nonce');
-        this.close('no session nonce in CONNECTACK: the partner must be a dhcp-failover-ts server with partnerDialect self', { send: false });
-        return;
-      }
-      this.sessionKey = sessionKey(s.secret!, this.ownNonce!, theirs); // the digest already verified under it (verifyKey)
+    if (this.usesSessionKeys && this.sessionKey === undefined) { // keyFor found no nonce in it
+      this.authFailure(m, 'no_session_nonce', 'CONNECTACK carries no session nonce');
+      this.close('no session nonce in CONNECTACK: the partner must be a dhcp-failover-ts server with partnerDialect self', { send: false });
+      return;
     }
     this.establish({ maxUnacked: m.maxUnackedBndupd ?? 1, receiveTimerSeconds: m.receiveTimer ?? 0, vendorClass: m.vendorClassIdentifier, skewSeconds: skew });
   }

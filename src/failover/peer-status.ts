@@ -67,6 +67,11 @@ export function setGauges(m: FailoverMetrics, labels: { relationship: string; se
   m.stateSeconds.set(labels, Math.max(0, (r.now - snap.stos) / 1000));
   m.connectionUp.set(rel, r.commsOk ? 1 : 0);
   if (r.skewSeconds !== undefined) m.clockSkewSeconds.set(rel, r.skewSeconds);
-  m.unackedUpdates.set(rel, r.unackedUpdates);
-  m.queuedUpdates.set(rel, r.queuedUpdates);
+  setQueueGauges(m, labels.relationship, r.unackedUpdates, r.queuedUpdates);
+}
+
+/** The update queue's two gauges alone: set after every pump, which runs once per committed lease. */
+export function setQueueGauges(m: FailoverMetrics, relationship: string, unacked: number, queued: number): void {
+  m.unackedUpdates.set({ relationship }, unacked);
+  m.queuedUpdates.set({ relationship }, queued);
 }

@@ -18,7 +18,7 @@ import { FailoverTransport } from './connection.ts';
 import type { Link, LinkSettings, PartnerParams } from './link.ts';
 import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
-import { setGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
+import { setGauges, setQueueGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
 import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
 import { PoolBalancer, poolOwnershipOf } from './pool-balancer.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
@@ -103,7 +103,8 @@ export class FailoverPeer {
       readyLink: () => (this.link !== undefined && this.commsOk && this.link.state === 'established' ? this.link : undefined),
       currentLink: () => this.link, wireDialect: () => this.wireDialect,
       skewMs: () => Math.abs(this.skewSeconds() ?? 0) * 1000, petFor: (ip) => this.policy.petFor(ip),
-      enqueueWork: (fn) => this.enqueueWork(fn), changed: () => this.updateGauges(),
+      enqueueWork: (fn) => this.enqueueWork(fn),
+      changed: () => { if (this.opts.metrics) setQueueGauges(this.opts.metrics, this.cfg.relationship, this.sync.queue.inflightCount, this.sync.queue.pendingCount); },
     });
     this.pools = new PoolBalancer({
       engine: opts.engine, clock: opts.clock, config: () => this.cfg,

@@ -33,8 +33,7 @@ export const shouldAutoPartnerDown = guard('should-auto-partner-down', (s, e, no
  * secondary that skipped the wait could hand out addresses its lost leases still covered.
  */
 export function recoverWaitUntil(s: Snapshot): number {
-  const from = s.recoverFrom === 0 ? s.stos : s.recoverFrom ?? s.stos;
-  return from + s.config.mcltMs;
+  return (s.recoverFrom || s.stos) + s.config.mcltMs; // 0 (no record) and undefined both mean "from entering the state"
 }
 /** Skip the wait when the partner is itself recovering: a fresh pair, nobody served anything (ISC, digest §4.5; every dialect). */
 const partnerRecovering = guard('partner-recovering', (s) => s.partner?.state === 'recover' || s.partner?.state === 'recover-done');

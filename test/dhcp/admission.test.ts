@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets, validateLimits } from '../../src/dhcp/admission.ts';
+import { validateLimits } from '../../src/config/validate.ts';
+import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets } from '../../src/dhcp/admission.ts';
 
 describe('TokenBuckets', () => {
   it('admits a burst, then the rate; the first refusal of a key is marked for logging once', () => {
