@@ -29,6 +29,11 @@ export interface ControllerOptions {
   /** Polling of the servers' /status for the relationship status; default every 15 s at <address>:<admin port>. */
   /** false: no polling and no admin actions (tests whose servers do not exist). */
   readonly serverStatus?: false | { readonly intervalMs?: number; readonly baseUrlFor?: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string };
+  /**
+   * For this long after the caches have synced, a reconcile that would serve fewer scopes than the applied
+   * ConfigMap, or finds its Secret missing, waits instead of applying (startup-hold.ts). Default 10 s.
+   */
+  readonly startupHoldMs?: number;
 }
 
 const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
@@ -42,6 +47,7 @@ export class Controller {
   private readonly informers = new Map<string, ResilientInformer[]>();
   private running = false;
   private synced = false;
+  private syncedAt = 0;
   private readonly poller: ServerStatusPoller;
   private readonly statusOptions: Exclude<ControllerOptions['serverStatus'], false>;
 
@@ -101,9 +107,16 @@ export class Controller {
   };
 
   private async reconcile(key: string): Promise<void> {
-    const outcome = await reconcileRelationship(key, { observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(), ...(this.options.serverStatus === false ? {} : { servers: this.servers }) });
+    const holdUntil = this.syncedAt + (this.options.startupHoldMs ?? 10_000);
+    const now = this.options.clock.now();
+    const outcome = await reconcileRelationship(key, {
+      observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(),
+      ...(now < holdUntil ? { startupHold: true } : {}),
+      ...(this.options.serverStatus === false ? {} : { servers: this.servers }),
+    });
     this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: outcome });
     log.debug('operator.reconciled', { key, outcome });
+    if (outcome === 'held') this.queue.addAfter(key, holdUntil - now);
   }
 
   private enqueueRelationshipsIn(ns: string | undefined, filter: (r: Obj) => boolean = () => true): void {
@@ -111,7 +124,8 @@ export class Controller {
   }
 
   private onChange(kind: string, obj: Obj): void {
-    if (!this.running) return;
+    // Before every cache has synced nothing is reconciled: start() enqueues every relationship once they have.
+    if (!this.synced) return;
     const ns = obj.metadata.namespace;
     switch (kind) {
       case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); break;
@@ -140,8 +154,14 @@ export class Controller {
         onChange: (_type, obj) => this.onChange(name, obj),
       })));
     }
-    await Promise.all([...this.informers.values()].flat().map((i) => i.start()));
+    const all = [...this.informers.values()].flat();
+    for (const i of all) void i.start();
+    // A half-read world is never applied: a relationship reconciled against an empty scope or Secret cache
+    // would render ConfigMaps without scopes. Failed lists are retried by the informers (with backoff).
+    await Promise.all(all.map((i) => i.whenSynced()));
+    if (!this.running) return;
     this.synced = true;
+    this.syncedAt = this.options.clock.now();
     this.poller.start();
     for (const r of this.items('relationships')) this.queue.add(`${r.metadata.namespace}/${r.metadata.name}`);
     log.info('operator.controller.started', { namespaces: this.options.namespaces, identity: this.options.identity });

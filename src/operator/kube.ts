@@ -3,7 +3,7 @@
 // 410 or a timeout (a dropped connection included) and only emits 'error' (notes: kubernetes.md §1); this
 // wrapper restarts it with backoff, and a periodic restart re-lists as a safety net.
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, PolicyV1Api, makeInformer, setHeaderOptions,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, ListWatch, PatchStrategy, PolicyV1Api, Watch, setHeaderOptions,
   type KubeConfig, type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
@@ -17,6 +17,8 @@ export interface KindSpec {
   /** Watch path for one namespace, or all namespaces when `ns` is undefined. */
   readonly path: (ns: string | undefined) => string;
   readonly list: (ns: string | undefined, labelSelector: string | undefined) => Promise<{ items: Obj[]; metadata?: { resourceVersion?: string } }>;
+  /** The config the watch uses, when it differs from the client's (e.g. metadata-only Accept header). */
+  readonly watchKubeConfig?: (kc: KubeConfig) => KubeConfig;
 }
 
 export interface Kube {
@@ -121,17 +123,28 @@ export interface ResilientInformerOptions {
   /** Full re-list period (safety net for missed events). */
   readonly resyncMs: number;
   readonly maxBackoffMs: number;
+  /** No error for this long (and at least twice maxBackoffMs): the backoff starts again from its base. */
+  readonly healthyAfterMs?: number;
 }
 
-/** client-node's informer, restarted on every error (with backoff) and re-listed every `resyncMs`. */
+/** client-node's list-watch cache, and when its list last succeeded (undefined: never). */
+type Informer = ListWatch<Obj> & { listedAt(): number | undefined };
+
+/**
+ * client-node's informer, restarted on every error (with backoff) and re-listed every `resyncMs`.
+ * `synced()` resolves once a list has succeeded: before that the cache is empty or partial, and nothing may
+ * be decided from it. A periodic re-list keeps serving the old cache until the new list has succeeded.
+ */
 export class ResilientInformer {
   private readonly options: ResilientInformerOptions;
-  private informer: ReturnType<typeof makeInformer<Obj>>;
+  private informer: Informer;
   private stopped = false;
   private failures = 0;
+  private lastFailureAt: number | undefined;
   private restartTimer: { cancel(): void } | undefined;
   private resyncTimer: { cancel(): void } | undefined;
   private synced = false;
+  private syncWaiters: (() => void)[] = [];
   restarts = 0;
 
   constructor(options: ResilientInformerOptions) {
@@ -140,67 +153,121 @@ export class ResilientInformer {
   }
 
   get hasSynced(): boolean { return this.synced; }
+  get failureCount(): number { return this.failures; }
 
-  private make(): ReturnType<typeof makeInformer<Obj>> {
+  /** Resolves when the first list has succeeded (at once if it already has). */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  private make(): Informer {
     const { kc, spec, namespace, labelSelector, onChange } = this.options;
+    const listed = { at: undefined as number | undefined };
     // The informer applies the label selector to the watch only: the list function must pass it too.
-    const inf = makeInformer<Obj>(kc, spec.path(namespace), () => spec.list(namespace, labelSelector) as never, labelSelector);
+    const listFn = async (): Promise<never> => {
+      const list = await spec.list(namespace, labelSelector);
+      listed.at = this.options.clock.now();
+      return list as never;
+    };
+    const watch = new Watch(spec.watchKubeConfig ? spec.watchKubeConfig(kc) : kc);
+    const inf: Informer = Object.assign(new ListWatch<Obj>(spec.path(namespace), watch, listFn, false, labelSelector), {
+      listedAt: () => listed.at,
+    });
     inf.on('add', (o) => onChange('add', o));
     inf.on('update', (o) => onChange('update', o));
     inf.on('delete', (o) => onChange('delete', o));
-    inf.on('connect', () => { this.failures = 0; });
+    // No reset on 'connect': client-node emits it before every attempt, failed ones included.
     inf.on('error', (err: unknown) => {
       if (this.stopped || inf !== this.informer || (err as { name?: string })?.name === 'AbortError') return;
-      this.failures++;
-      const delay = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(this.failures - 1, 16));
-      log.warn('operator.informer.restart', { kind: spec.kind, namespace, delayMs: delay, err: String((err as Error)?.message ?? err) });
-      this.restartTimer?.cancel();
-      this.restartTimer = this.options.clock.setTimer(delay, () => { void this.restart(false); });
+      this.scheduleRestart(err);
     });
     return inf;
   }
 
+  private backoffMs(): number {
+    return Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(this.failures - 1, 16));
+  }
+
+  private scheduleRestart(err: unknown): void {
+    // Reset only after a quiet spell longer than the longest backoff: a server that stays down (or a lasting
+    // 403, a deleted CRD) keeps failing within the backoff and so keeps the full delay.
+    const now = this.options.clock.now();
+    const quietMs = Math.max(this.options.healthyAfterMs ?? 60_000, 2 * this.options.maxBackoffMs);
+    if (this.lastFailureAt !== undefined && now - this.lastFailureAt >= quietMs) this.failures = 0;
+    this.lastFailureAt = now;
+    this.failures++;
+    const delay = this.backoffMs();
+    log.warn('operator.informer.restart', { kind: this.options.spec.kind, namespace: this.options.namespace, failures: this.failures, delayMs: delay, code: statusOf(err), err: String((err as Error)?.message ?? err) });
+    this.restartTimer?.cancel();
+    this.restartTimer = this.options.clock.setTimer(delay, () => { void this.restart(false); });
+  }
+
+  private markSynced(): void {
+    if (this.synced || this.informer.listedAt() === undefined) return;
+    this.synced = true;
+    const waiters = this.syncWaiters; this.syncWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Starts listing and watching; a failed first list is retried with backoff (see `whenSynced`). */
   async start(): Promise<void> {
     this.stopped = false;
     await this.informer.start();
-    this.synced = true;
+    this.markSynced();
     this.scheduleResync();
   }
 
-  private scheduleResync(): void {
+  private scheduleResync(delayMs = this.options.resyncMs): void {
     this.resyncTimer?.cancel();
-    this.resyncTimer = this.options.clock.setTimer(this.options.resyncMs, () => { void this.restart(true); });
+    this.resyncTimer = this.options.clock.setTimer(delayMs, () => { void this.restart(true); });
   }
 
   /** `relist`: a fresh informer (new list, deletes and updates computed against the old cache). */
   private async restart(relist: boolean): Promise<void> {
     if (this.stopped) return;
     this.restarts++;
-    if (relist) {
-      // Keep serving reads from the old cache until the new informer has listed.
-      const old = this.informer;
-      const before = new Map(old.list().map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
-      const fresh = this.make();
-      try { await fresh.start(); } catch { /* reported through 'error' */ }
-      if (this.stopped) { fresh.stop(); return; }
-      this.informer = fresh;
-      old.stop();
-      // The fresh cache reports everything as 'add'; objects gone meanwhile must still be seen as deleted.
-      const now = new Set(fresh.list().map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
-      for (const [k, o] of before) if (!now.has(k)) this.options.onChange('delete', o);
-      this.scheduleResync();
-    } else {
+    if (!relist) {
       try { await this.informer.start(); } catch { /* reported through 'error' */ }
+      this.markSynced();
+      return;
     }
+    // Keep serving reads from the old cache until the new informer has listed.
+    const old = this.informer;
+    const before = new Map(old.list().map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+    const fresh = this.make();
+    let failure: unknown;
+    fresh.on('error', (err: unknown) => { failure ??= err; });
+    try { await fresh.start(); } catch (err) { failure ??= err; }
+    if (this.stopped) { void fresh.stop(); return; }
+    if (fresh.listedAt() === undefined) {
+      // The re-list failed: never swap in an empty cache; try again later, the old informer keeps watching.
+      void fresh.stop();
+      log.warn('operator.informer.relist_failed', { kind: this.options.spec.kind, namespace: this.options.namespace, err: String((failure as Error)?.message ?? failure) });
+      this.scheduleResync(Math.min(this.options.resyncMs, this.options.maxBackoffMs));
+      return;
+    }
+    this.informer = fresh;
+    void old.stop();
+    this.markSynced();
+    // The fresh cache reports everything as 'add'; objects gone meanwhile must still be seen as deleted.
+    const now = new Set(fresh.list().map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+    for (const [k, o] of before) if (!now.has(k)) this.options.onChange('delete', o);
+    // A watch error after the fresh list succeeded: the fresh informer is current now, restart it.
+    if (failure !== undefined && !this.stopped) this.scheduleRestart(failure);
+    this.scheduleResync();
   }
 
   list(): readonly Obj[] { return this.informer.list(); }
   get(name: string, namespace?: string): Obj | undefined { return this.informer.get(name, namespace); }
 
+  /** Stops watching; `whenSynced()` waiters are released (callers check whether they were stopped). */
   stop(): void {
     this.stopped = true;
+    const waiters = this.syncWaiters; this.syncWaiters = [];
+    for (const w of waiters) w();
     this.restartTimer?.cancel();
     this.resyncTimer?.cancel();
-    this.informer.stop();
+    void this.informer.stop();
   }
 }

@@ -15,7 +15,7 @@ export function createOperatorMetrics(options: { queueDepth?: () => number; defa
   if (options.defaultMetrics ?? false) client.collectDefaultMetrics({ register: registry });
   return {
     registry,
-    reconciles: new client.Counter({ name: 'dhcp_operator_reconciles_total', help: 'Reconciles by kind and result (applied, unchanged, invalid, gone, error)', labelNames: ['kind', 'result'], registers: [registry] }),
+    reconciles: new client.Counter({ name: 'dhcp_operator_reconciles_total', help: 'Reconciles by kind and result (applied, unchanged, invalid, gone, held, error)', labelNames: ['kind', 'result'], registers: [registry] }),
     errors: new client.Counter({ name: 'dhcp_operator_reconcile_errors_total', help: 'Reconciles that failed and were requeued with backoff', labelNames: ['kind'], registers: [registry] }),
     duration: new client.Histogram({ name: 'dhcp_operator_reconcile_duration_seconds', help: 'Time spent in one reconcile', labelNames: ['kind'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
     queueDepth: new client.Gauge({ name: 'dhcp_operator_queue_depth', help: 'Keys waiting in the work queue (including retries)', registers: [registry], collect() { if (options.queueDepth) this.set(options.queueDepth()); } }),

@@ -11,7 +11,7 @@ import { LeaderElector } from './leader-election.ts';
 import { DEFAULT_RENDER_OPTIONS } from './render/types.ts';
 
 export interface OperatorEnv {
-  readonly podName: string; readonly podNamespace: string; readonly namespaces: string[]; readonly logLevel: LogLevel;
+  readonly podName: string; readonly podNamespace: string; readonly namespaces: string[]; readonly logLevel: LogLevel; readonly serverLogLevel: LogLevel;
   readonly serverImage: string; readonly redisImage: string; readonly httpPort: number; readonly leaseName: string;
   readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number;
 }
@@ -19,12 +19,14 @@ export interface OperatorEnv {
 /** Pure: the env contract → settings (defaults as in the chart's values). */
 export function parseOperatorEnv(env: Record<string, string | undefined>): OperatorEnv {
   const num = (k: string, d: number): number => { const v = Number(env[k]); return env[k] && Number.isFinite(v) && v > 0 ? v : d; };
-  const level = env.LOG_LEVEL as LogLevel | undefined;
+  const levelOf = (v: string | undefined): LogLevel => (v && ['debug', 'info', 'warn', 'error'].includes(v) ? v as LogLevel : 'info');
   return {
     podName: env.POD_NAME || hostname(),
     podNamespace: env.POD_NAMESPACE || 'default',
     namespaces: (env.WATCH_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    logLevel: level && ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
+    logLevel: levelOf(env.LOG_LEVEL),
+    // The servers' own threshold: never the operator's (helm --set logLevel=debug must not touch the servers).
+    serverLogLevel: levelOf(env.SERVER_LOG_LEVEL),
     serverImage: env.SERVER_IMAGE || DEFAULT_RENDER_OPTIONS.serverImage,
     redisImage: env.REDIS_IMAGE || DEFAULT_RENDER_OPTIONS.redisImage,
     httpPort: num('HTTP_PORT', 8080),
@@ -42,7 +44,7 @@ export async function runOperator(env: Record<string, string | undefined> = proc
   kc.loadFromDefault();
   const controller = new Controller({
     kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName,
-    renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.logLevel },
+    renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.serverLogLevel },
   });
   let leading = false;
   const http = await startOperatorHttp({ port: cfg.httpPort, metrics: controller.metrics, ready: () => !leading || controller.isSynced });

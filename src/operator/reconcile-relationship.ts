@@ -12,6 +12,7 @@ import { ADMIN_ACTIONS, runAdminActions, type PostAction } from './admin-actions
 import { planRollout } from './rollout.ts';
 import { statefulSetName } from './render/names.ts';
 import { log } from '../log.ts';
+import { startupHoldReason } from './startup-hold.ts';
 
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
@@ -26,6 +27,8 @@ export interface ReconcileDeps {
   readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'patchRelationshipAnnotations' | 'event'>;
   readonly renderOptions: RenderOptions;
   readonly now: () => number;
+  /** Within the hold after the caches synced: a smaller world waits instead of being applied (startup-hold.ts). */
+  readonly startupHold?: boolean;
   /** For tests: how an admin action is POSTed (admin-actions.ts). */
   readonly postAction?: PostAction;
   /** Server /status polling (server-status.ts): told which servers to poll, asked what they reported. */
@@ -38,7 +41,7 @@ export interface ReconcileDeps {
   };
 }
 
-export type ReconcileOutcome = 'gone' | 'invalid' | 'applied' | 'unchanged';
+export type ReconcileOutcome = 'gone' | 'invalid' | 'applied' | 'unchanged' | 'held';
 
 const idOf = (o: { kind: string; metadata: { name: string } }): string => `${o.kind}/${o.metadata.name}`;
 
@@ -91,6 +94,10 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   const result = renderRelationship(input, deps.renderOptions);
   let owned = observed.owned(namespace, name);
   let outcome: ReconcileOutcome = 'unchanged';
+  if (deps.startupHold) {
+    const why = startupHoldReason(owned, result);
+    if (why !== undefined) { log.info('operator.startup.hold', { relationship: key, why }); return 'held'; }
+  }
 
   if (!result.ok) {
     outcome = 'invalid';

@@ -45,6 +45,13 @@ export class WorkQueue {
     this.timers.set(key, this.options.clock.setTimer(delay, () => { this.timers.delete(key); this.add(key); }));
   }
 
+  /** Adds `key` after `ms` (not counted as a failure); an earlier pending retry of the key is replaced. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    this.timers.get(key)?.cancel();
+    this.timers.set(key, this.options.clock.setTimer(Math.max(0, ms), () => { this.timers.delete(key); this.add(key); }));
+  }
+
   failureCount(key: string): number { return this.failures.get(key) ?? 0; }
 
   stop(): void {

@@ -175,6 +175,7 @@ export class FakeKubeApiServer {
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly faults: Fault[] = [];
+  private readonly delays: { match: (r: RequestRecord) => boolean; ms: number; count: number }[] = [];
   private rv = 1;
   /** Oldest resourceVersion a watch may still start from. */
   private oldestRv = 1;
@@ -213,6 +214,11 @@ export class FakeKubeApiServer {
 
   failNext(match: (r: RequestRecord) => boolean, code: number, count = 1, reason?: string): void {
     this.faults.push(reason === undefined ? { match, code, count } : { match, code, count, reason });
+  }
+
+  /** Holds the next `count` matching requests for `ms` before answering (a slow list on a big cluster). */
+  delayNext(match: (r: RequestRecord) => boolean, ms: number, count = 1): void {
+    this.delays.push({ match, ms, count });
   }
 
   /** Ends every open watch stream abruptly (a dropped TCP connection). */
@@ -481,6 +487,8 @@ export class FakeKubeApiServer {
         req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
         req.on('error', reject);
       });
+      const delay = this.delays.find((d) => d.count > 0 && d.match(record));
+      if (delay) { delay.count -= 1; await new Promise((r) => setTimeout(r, delay.ms)); }
       const faultIndex = this.faults.findIndex((f) => f.count > 0 && f.match(record));
       if (faultIndex >= 0) {
         const f = this.faults[faultIndex]!;

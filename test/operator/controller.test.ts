@@ -42,7 +42,7 @@ async function setup(opts: { secret?: boolean; controller?: boolean } = {}) {
   if (opts.secret ?? true) fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: Buffer.from('s3cret').toString('base64') } });
   const newController = (identity = 'op-1') => {
     // serverStatus false: the example servers' addresses (10.20.0.x) must not be contacted from a test.
-    const c = new Controller({ kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity, retryBaseMs: 20, retryMaxMs: 200, resyncMs: 60_000, serverStatus: false });
+    const c = new Controller({ kc, namespaces: [], renderOptions: DEFAULT_RENDER_OPTIONS, clock: systemClock, identity, retryBaseMs: 20, retryMaxMs: 200, resyncMs: 60_000, serverStatus: false, startupHoldMs: 300 });
     cleanups.push(() => c.stop());
     return c;
   };
@@ -294,4 +294,66 @@ test('a restart-relevant change rolls one server at a time: the secondary first,
   assert.equal(cond(rel(fake), 'Progressing')?.status, 'True');
   ready('site-a-dhcp-b');
   await until('primary restarted once the secondary is ready', () => image('site-a-dhcp-a') === 'registry.example/dhcp-failover:9.9.9');
+});
+
+test('start with slow and failing lists: nothing is applied from a half-read world (no ConfigMap with fewer scopes, no SecretMissing)', async () => {
+  const { fake, newController } = await setup({ controller: false });
+  createSiteA(fake);
+  const first = newController('op-1');
+  await first.start();
+  await until('config with both scopes', () => scopeIn(fake, 'dhcp-a', 'branch') && scopeIn(fake, 'dhcp-b', 'office'));
+  await first.queue.idle();
+  await first.stop();
+  const writesBefore = fake.requests.length;
+  // The next leader lists scopes and Secrets slowly, and its first scope list fails outright.
+  fake.delayNext((q) => q.verb === 'list' && (q.plural === 'dhcpscopes' || q.plural === 'secrets'), 700, 2);
+  fake.failNext((q) => q.verb === 'list' && q.plural === 'dhcpscopes', 500, 1);
+  const second = newController('op-2');
+  const started = second.start();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(second.isSynced, false, 'not synced while the scope list is outstanding');
+  await started;
+  assert.equal(second.isSynced, true);
+  await second.queue.idle();
+  const later = fake.requests.slice(writesBefore);
+  assert.ok(later.filter((q) => q.verb === 'list' && q.plural === 'dhcpscopes').length >= 2, 'the failed list was retried');
+  assert.deepEqual(later.filter((q) => q.verb === 'patch' && q.subresource === undefined).map((q) => `${q.plural}/${q.name}`), [], 'nothing re-applied: the world did not change');
+  assert.ok(!fake.listObjects('', 'events', NS).some((e) => e.reason === 'SecretMissing'), 'no spurious SecretMissing');
+  assert.deepEqual((load(cm(fake)!.data['dhcp-a.yaml']) as Json).scopes.map((s: Json) => s.name), ['branch', 'office']);
+});
+
+test('right after a start, a scope that is really gone is removed only after the startup hold', async () => {
+  const { fake, newController } = await setup({ controller: false });
+  createSiteA(fake);
+  const first = newController('op-1');
+  await first.start();
+  await until('config with both scopes', () => scopeIn(fake, 'dhcp-a', 'branch'));
+  await first.queue.idle();
+  await first.stop();
+  fake.remove(G, 'dhcpscopes', NS, 'branch');
+  const second = newController('op-2');
+  const t0 = Date.now();
+  await second.start();
+  await until('branch removed from the config', () => cm(fake) && !scopeIn(fake, 'dhcp-a', 'branch') && scopeIn(fake, 'dhcp-a', 'office'), 5000);
+  assert.ok(Date.now() - t0 >= 250, `held for the startup hold (300 ms in this test), took ${Date.now() - t0} ms`);
+});
+
+test('informer backoff grows while a list keeps failing (a lasting 403), instead of retrying at a fixed fast rate', async () => {
+  const { fake, newController } = await setup({ controller: false });
+  const lines: { event: string; fields: Json }[] = [];
+  setLogSink((line) => { try { const j = JSON.parse(line); lines.push({ event: j.event, fields: j }); } catch { /* not JSON */ } });
+  cleanups.push(() => setLogSink(() => {}));
+  fake.failNext((q) => q.verb === 'list' && q.plural === 'dhcpscopes', 403, 1000, 'Forbidden');
+  const c = newController('op-1');
+  void c.start();
+  await new Promise((r) => setTimeout(r, 2500));
+  const lists = fake.requests.filter((q) => q.verb === 'list' && q.plural === 'dhcpscopes').length;
+  // 100, 200, 400, 800 ms...: about 5 attempts in 2.5 s (a fixed 100 ms would be 25).
+  assert.ok(lists >= 3 && lists <= 7, `list attempts in 2.5 s: ${lists}`);
+  assert.equal(c.isSynced, false, 'never synced while the scope list is refused');
+  const restarts = lines.filter((l) => l.event === 'operator.informer.restart' && l.fields.kind === 'dhcpscopes');
+  assert.ok(restarts.length >= 2);
+  const delays = restarts.map((l) => l.fields.delayMs as number);
+  assert.deepEqual(delays, [...delays].sort((a, b) => a - b), `delays grow: ${delays}`);
+  assert.ok(delays.at(-1)! > delays[0]!, `delays grow: ${delays}`);
 });

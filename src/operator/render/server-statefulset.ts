@@ -45,7 +45,9 @@ export function renderServerStatefulSet(
   const failoverPort = spec.port ?? CRD_DEFAULTS.port;
   const hasSecret = spec.sharedSecretRef !== undefined;
   const redis = spec.redis ?? {};
-  const restartHash = hashOf({ server: config.server, failover: config.failover, image: spec.image ?? opts.serverImage, redisImage: opts.redisImage });
+  // logLevel is applied on reload (server-command.ts): changing it must not restart the pods.
+  const { logLevel: _hotReloaded, ...restartRelevant } = config.server;
+  const restartHash = hashOf({ server: restartRelevant, failover: config.failover, image: spec.image ?? opts.serverImage, redisImage: opts.redisImage });
 
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name: configMapName(rel), items: [{ key: configKey(server.name), path: 'config.yaml' }] } },

@@ -141,6 +141,7 @@ export interface RenderInput {
 export interface RenderOptions {
   readonly serverImage: string;
   readonly redisImage: string;
+  /** The servers' logLevel (operator env SERVER_LOG_LEVEL), applied by the servers on reload without a restart. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
