@@ -2,6 +2,12 @@
 // lease is free or its holder has not renewed within leaseDuration (by local observation, so clock skew
 // between pods does not matter), renew every retryPeriod, give up leadership when renewing has failed for
 // renewDeadline, release the lease on a clean stop. Times go out as V1MicroTime (6 fractional digits).
+// Unlike client-go, a leader whose renewals fail (the API server restarting, unreachable) is only
+// *suspended*: it stops reconciling at the renew deadline, as client-go does, but keeps campaigning, and
+// leads again if its next renewal succeeds; that renewal is a compare-and-swap on the Lease's
+// resourceVersion, so it succeeds only if no one else took the Lease meanwhile. Only seeing another holder
+// is a loss. A graceful API server restart (11.5 s measured, longer than the 10 s deadline) then pauses the
+// operator instead of restarting it.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
 import { log } from '../log.ts';
@@ -17,8 +23,15 @@ export interface LeaderElectionOptions {
   readonly retryPeriodMs: number;
   readonly clock: Clock;
   readonly onStartedLeading: () => void;
-  readonly onStoppedLeading: () => void;
+  /**
+   * `suspended`: renewals failed for renewDeadline (stop writing; onStartedLeading follows if a renewal
+   * succeeds again). `lost`: another holder has the Lease. `released`: stop() gave it up.
+   */
+  readonly onStoppedLeading: (reason: StopReason) => void;
 }
+
+export type StopReason = 'suspended' | 'lost' | 'released';
+type Attempt = 'held' | 'taken' | 'conflict';
 
 export class LeaderElector {
   private readonly options: LeaderElectionOptions;
@@ -26,7 +39,11 @@ export class LeaderElector {
   private timer: { cancel(): void } | undefined;
   private running = false;
   private leading = false;
+  /** Led, and no other holder has been seen since: a successful renewal resumes. */
+  private suspended = false;
   private lastRenew = 0;
+  /** The last error class logged, so an outage is logged once, not every retry period. */
+  private lastErrorKey: string | undefined;
   /** The holder/renewTime last seen and when we saw it (local clock). */
   private observed: { record: string; at: number } | undefined;
 
@@ -47,8 +64,9 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
+    this.suspended = false;
     if (!this.leading) return;
-    this.setLeading(false);
+    this.setLeading(false, 'released');
     try {
       const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity === this.options.identity) {
@@ -62,27 +80,48 @@ export class LeaderElector {
     }
   }
 
-  private setLeading(v: boolean): void {
+  private setLeading(v: boolean, reason: StopReason = 'lost'): void {
     if (v === this.leading) return;
     this.leading = v;
-    log.info(v ? 'operator.leader.started' : 'operator.leader.stopped', { identity: this.options.identity, lease: this.options.name });
-    if (v) this.options.onStartedLeading(); else this.options.onStoppedLeading();
+    const fields = { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}` };
+    if (v) log.info(this.suspended ? 'operator.leader.resumed' : 'operator.leader.started', fields);
+    else if (reason === 'released') log.info('operator.leader.released', fields);
+    else if (reason === 'suspended') log.warn('operator.leader.suspended', { ...fields, renewDeadlineMs: this.options.renewDeadlineMs, why: 'the Lease could not be renewed; reconciling stops until a renewal succeeds' });
+    else log.warn('operator.leader.lost', fields);
+    this.suspended = !v && reason === 'suspended';
+    if (v) this.options.onStartedLeading(); else this.options.onStoppedLeading(reason);
+  }
+
+  /** Once per kind of error, until a call succeeds: RBAC and validation errors at error level (they do not heal). */
+  private logError(err: unknown): void {
+    const code = statusOf(err);
+    const message = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300);
+    const key = `${code ?? 'network'}`;
+    if (key === this.lastErrorKey) { log.debug('operator.leader.error', { code, err: message }); return; }
+    this.lastErrorKey = key;
+    const fields = { lease: `${this.options.namespace}/${this.options.name}`, code, err: message };
+    if (code === 401 || code === 403 || code === 404 || code === 422) log.error('operator.leader.error', { ...fields, hint: 'check the operator\'s RBAC for coordination.k8s.io leases (get, create, update) in its namespace' });
+    else log.warn('operator.leader.error', fields);
   }
 
   private async tick(): Promise<void> {
     if (!this.running) return;
-    let ok = false;
-    try { ok = await this.tryAcquireOrRenew(); } catch (err) {
-      log.debug('operator.leader.error', { err: String((err as Error)?.message ?? err) });
+    let outcome: Attempt | 'error' = 'error';
+    try { outcome = await this.tryAcquireOrRenew(); this.lastErrorKey = undefined; } catch (err) {
+      this.logError(err);
     }
     if (!this.running) return;
     const now = this.options.clock.now();
-    if (ok) { this.lastRenew = now; this.setLeading(true); }
-    else if (this.leading && now - this.lastRenew >= this.options.renewDeadlineMs) this.setLeading(false);
+    if (outcome === 'held') { this.lastRenew = now; this.setLeading(true); }
+    else if (outcome === 'taken') {
+      if (this.leading) this.setLeading(false, 'lost');
+      else if (this.suspended) { this.suspended = false; log.warn('operator.leader.lost', { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}` }); this.options.onStoppedLeading('lost'); }
+    } else if (this.leading && now - this.lastRenew >= this.options.renewDeadlineMs) this.setLeading(false, 'suspended');
     this.timer = this.options.clock.setTimer(this.options.retryPeriodMs, () => { void this.tick(); });
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /** held: we hold the Lease now; taken: another holder's Lease has not expired; conflict: a write raced (retry). */
+  private async tryAcquireOrRenew(): Promise<Attempt> {
     const { namespace, name, identity, clock } = this.options;
     const now = clock.now();
     const durationSeconds = Math.max(1, Math.round(this.options.leaseDurationMs / 1000));
@@ -96,9 +135,9 @@ export class LeaderElector {
           namespace,
           body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now), leaseTransitions: 0 } },
         });
-        return true;
+        return 'held';
       } catch (e) {
-        if (statusOf(e) === 409) return false; // another candidate created it first
+        if (statusOf(e) === 409) return 'conflict'; // another candidate created it first
         throw e;
       }
     }
@@ -108,7 +147,7 @@ export class LeaderElector {
     if (this.observed?.record !== record) this.observed = { record, at: now };
     const durationMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
     const expired = holder === '' || now >= this.observed.at + durationMs;
-    if (holder !== identity && !expired) return false;
+    if (holder !== identity && !expired) return 'taken';
     const next: V1Lease = {
       ...lease,
       spec: {
@@ -122,9 +161,9 @@ export class LeaderElector {
     };
     try {
       await this.api.replaceNamespacedLease({ name, namespace, body: next }); // carries resourceVersion: a 409 means we lost the race
-      return true;
+      return 'held';
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (statusOf(err) === 409) return 'conflict';
       throw err;
     }
   }

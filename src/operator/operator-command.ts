@@ -1,12 +1,14 @@
 // `dhcp-failover operator`: reads the chart's env contract (docs/crds.md "The operator pod's contract"),
 // serves /healthz /readyz /metrics, campaigns for the Lease and runs the controller while leading.
-// Losing leadership ends the process (exit 1): the Deployment restarts it as a fresh standby, which is
-// simpler and safer than unwinding in-flight reconciles.
+// Losing leadership to another holder ends the process (exit 1): the Deployment restarts it as a fresh
+// standby, simpler and safer than unwinding in-flight reconciles. A leader that merely cannot renew (the API
+// server restarting) is suspended: its controller stops, and a new one starts if a renewal succeeds.
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../clock.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
 import { Controller, startOperatorHttp } from './controller.ts';
+import { createOperatorMetrics } from './metrics.ts';
 import { LeaderElector } from './leader-election.ts';
 import { DEFAULT_RENDER_OPTIONS } from './render/types.ts';
 
@@ -42,23 +44,34 @@ export async function runOperator(env: Record<string, string | undefined> = proc
   setLogLevel(cfg.logLevel);
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const controller = new Controller({
-    kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName,
+  // One metrics registry for the process; one Controller per leadership term (a suspended leader that
+  // resumes starts afresh: its caches are re-listed and synced before anything is applied).
+  let controller: Controller | undefined;
+  const metrics = createOperatorMetrics({ queueDepth: () => controller?.queue.depth ?? 0 });
+  const newController = (): Controller => new Controller({
+    kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName, metrics,
     renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.serverLogLevel },
   });
-  let leading = false;
-  const http = await startOperatorHttp({ port: cfg.httpPort, metrics: controller.metrics, ready: () => !leading || controller.isSynced });
+  const http = await startOperatorHttp({ port: cfg.httpPort, metrics, ready: () => controller === undefined || controller.isSynced });
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
   const elector = new LeaderElector({
     kc, namespace: cfg.podNamespace, name: cfg.leaseName, identity: cfg.podName, clock: systemClock,
     leaseDurationMs: cfg.leaseDurationMs, renewDeadlineMs: cfg.renewDeadlineMs, retryPeriodMs: cfg.retryPeriodMs,
     onStartedLeading: () => {
-      leading = true;
-      controller.metrics.leader.set(1);
-      controller.start().catch((err: unknown) => { log.error('operator.start_failed', { err }); finish(1); });
+      metrics.leader.set(1);
+      const c = newController();
+      controller = c;
+      c.start().catch((err: unknown) => { log.error('operator.start_failed', { err }); finish(1); });
     },
-    onStoppedLeading: () => { controller.metrics.leader.set(0); log.warn('operator.leader.lost', { identity: cfg.podName }); finish(1); },
+    onStoppedLeading: (reason) => {
+      metrics.leader.set(0);
+      const c = controller;
+      controller = undefined;
+      void c?.stop();
+      // Another holder has the Lease: exit, the Deployment restarts this pod as a fresh standby.
+      if (reason === 'lost') finish(1);
+    },
   });
   elector.start();
   const onSignal = (): void => finish(0);
@@ -66,7 +79,8 @@ export async function runOperator(env: Record<string, string | undefined> = proc
   process.once('SIGINT', onSignal);
   log.info('operator.started', { identity: cfg.podName, namespaces: cfg.namespaces, httpPort: http.port, lease: `${cfg.podNamespace}/${cfg.leaseName}` });
   const code = await done;
-  await controller.stop();
+  log.info('operator.stopping', { identity: cfg.podName, code });
+  await controller?.stop();
   await elector.stop();
   await http.close();
   return code;

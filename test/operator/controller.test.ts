@@ -357,3 +357,37 @@ test('informer backoff grows while a list keeps failing (a lasting 403), instead
   assert.deepEqual(delays, [...delays].sort((a, b) => a - b), `delays grow: ${delays}`);
   assert.ok(delays.at(-1)! > delays[0]!, `delays grow: ${delays}`);
 });
+
+test('a leader that cannot renew (API server away) is suspended, then resumes if no one else took the Lease; another holder means lost', async () => {
+  const { fake, kc } = await setup({ controller: false });
+  const events: string[] = [];
+  const mk = (id: string) => {
+    const e = new LeaderElector({
+      kc, namespace: 'dhcp-system', name: 'l', identity: id, clock: systemClock, leaseDurationMs: 1000, renewDeadlineMs: 500, retryPeriodMs: 100,
+      onStartedLeading: () => events.push(`${id} start`), onStoppedLeading: (why) => events.push(`${id} stop ${why}`),
+    });
+    cleanups.push(() => e.stop());
+    return e;
+  };
+  const a = mk('a');
+  a.start();
+  await until('a leads', () => a.isLeader);
+  // Every Lease request fails for ~0.8 s (longer than the 0.5 s renew deadline, shorter than the 1 s lease).
+  fake.failNext((q) => q.plural === 'leases', 503, 8);
+  await until('a suspended', () => events.includes('a stop suspended'), 3000);
+  await until('a resumes', () => a.isLeader, 3000);
+  assert.deepEqual(events, ['a start', 'a stop suspended', 'a start']);
+  assert.equal(fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'l')!.spec.leaseTransitions, 0, 'the same term continued');
+  // Suspended again, and meanwhile another replica takes the Lease: a's next read sees it and a has lost.
+  events.length = 0;
+  fake.failNext((q) => q.plural === 'leases', 503, 8);
+  await until('a suspended again', () => events.includes('a stop suspended'), 3000);
+  const lease = fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'l')!;
+  lease.spec = { ...lease.spec, holderIdentity: 'b', renewTime: new Date().toISOString().replace('Z', '000Z'), leaseDurationSeconds: 30 };
+  fake.put('coordination.k8s.io', 'leases', lease);
+  await until('a sees b and has lost', () => events.includes('a stop lost'), 3000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(a.isLeader, false);
+  assert.deepEqual(events, ['a stop suspended', 'a stop lost']);
+  assert.equal(fake.getObject('coordination.k8s.io', 'leases', 'dhcp-system', 'l')!.spec.holderIdentity, 'b');
+});
