@@ -48,6 +48,8 @@ export interface StatusInput {
   readonly now: string;
   /** What each server reported on /status, by server name (server-status.ts). */
   readonly reports?: ReadonlyMap<string, ServerReport>;
+  /** The API server's warnings for the applied objects (e.g. Pod Security "would violate"). */
+  readonly warnings?: readonly string[];
 }
 
 type ServerEntry = NonNullable<RelationshipStatus['servers']>[number];
@@ -67,6 +69,7 @@ function withReport(entry: ServerEntry, report: ServerReport | undefined, prev: 
 
 export function computeRelationshipStatus(input: StatusInput): RelationshipStatus {
   const { relationship: rel, result, statefulSets, now } = input;
+  const warnings = input.warnings ?? [];
   const gen = rel.metadata.generation;
   const prev = rel.status;
   let conditions = prev?.conditions;
@@ -94,12 +97,16 @@ export function computeRelationshipStatus(input: StatusInput): RelationshipStatu
       conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'UpToDate', message: 'all objects applied and rolled out' }, now, gen);
     } else {
       const message = `waiting for ${notReady.join(', ')} to be ready with the current config`;
-      conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'ServersNotReady', message }, now, gen);
+      const warned = warnings.length > 0 ? `${message}; the API server warned: ${warnings.join('; ')}` : message;
+      conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: warnings.length > 0 ? 'ApiWarning' : 'ServersNotReady', message: warned }, now, gen);
       conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'RollingOut', message }, now, gen);
     }
-    conditions = setCondition(conditions, { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'the relationship and its scopes are valid' }, now, gen);
+    conditions = warnings.length > 0
+      ? setCondition(conditions, { type: 'Degraded', status: 'True', reason: 'ApiWarning', message: `the API server warned when the server objects were applied: ${warnings.join('; ')}` }, now, gen)
+      : setCondition(conditions, { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'the relationship and its scopes are valid' }, now, gen);
   }
   const status: RelationshipStatus = { conditions, servers, scopeCount: result.scopes.length };
+  if (warnings.length > 0) status.warnings = [...warnings];
   if (gen !== undefined) status.observedGeneration = gen;
   if (prev?.lastSuccessfulSync !== undefined) status.lastSuccessfulSync = prev.lastSuccessfulSync;
   // In sync: every managed server reports NORMAL with its partner NORMAL (bindings flow both ways).

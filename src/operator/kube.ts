@@ -23,7 +23,8 @@ export interface KindSpec {
 
 export interface Kube {
   readonly kinds: Record<'relationships' | 'scopes' | 'secrets' | 'configmaps' | 'statefulsets' | 'pdbs', KindSpec>;
-  apply(obj: KubeObject): Promise<void>;
+  /** Server-side apply (or its dry run); resolves to the API server's warnings (Warning headers). */
+  apply(obj: KubeObject, opts?: { dryRun?: boolean }): Promise<readonly string[]>;
   remove(kind: string, namespace: string, name: string): Promise<void>;
   patchRelationshipStatus(namespace: string, name: string, status: unknown): Promise<void>;
   /** Merge patch of the relationship's annotations (null removes one). */
@@ -33,6 +34,17 @@ export interface Kube {
 
 const applyHeader = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const mergeHeader = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * The texts of RFC 7234 Warning headers as the API server sends them (`299 - "text"`); fetch joins several
+ * headers with ", ", so the header is split at each `299 - "`.
+ */
+export function parseWarnings(header: string | undefined): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} [^ ]+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  return out;
+}
 
 /** The HTTP status of a client-node error, if any. */
 export function statusOf(err: unknown): number | undefined {
@@ -68,15 +80,19 @@ export function createKube(kc: KubeConfig, component: string, instance: string, 
 
   return {
     kinds,
-    async apply(obj) {
+    async apply(obj, opts = {}) {
       const name = obj.metadata.name, namespace = obj.metadata.namespace ?? 'default';
-      const req = { name, namespace, body: obj, fieldManager: FIELD_MANAGER, force: true };
-      switch (obj.kind) {
-        case 'ConfigMap': await core.patchNamespacedConfigMap(req, applyHeader); return;
-        case 'StatefulSet': await apps.patchNamespacedStatefulSet(req, applyHeader); return;
-        case 'PodDisruptionBudget': await policy.patchNamespacedPodDisruptionBudget(req, applyHeader); return;
-        default: throw new Error(`apply: unsupported kind ${obj.kind}`);
-      }
+      const req = { name, namespace, body: obj, fieldManager: FIELD_MANAGER, force: true, ...(opts.dryRun ? { dryRun: 'All' } : {}) };
+      const send = (): Promise<{ headers: Record<string, string> }> => {
+        switch (obj.kind) {
+          case 'ConfigMap': return core.patchNamespacedConfigMapWithHttpInfo(req, applyHeader);
+          case 'StatefulSet': return apps.patchNamespacedStatefulSetWithHttpInfo(req, applyHeader);
+          case 'PodDisruptionBudget': return policy.patchNamespacedPodDisruptionBudgetWithHttpInfo(req, applyHeader);
+          default: throw new Error(`apply: unsupported kind ${obj.kind}`);
+        }
+      };
+      const res = await send();
+      return parseWarnings(res.headers.warning);
     },
     async remove(kind, namespace, name) {
       try {

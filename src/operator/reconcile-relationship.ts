@@ -94,6 +94,8 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   const result = renderRelationship(input, deps.renderOptions);
   let owned = observed.owned(namespace, name);
   let outcome: ReconcileOutcome = 'unchanged';
+  /** The API server's warnings for the owned objects; undefined: not asked this time (keep the last ones). */
+  let warnings: string[] | undefined;
   if (deps.startupHold) {
     const why = startupHoldReason(owned, result);
     if (why !== undefined) { log.info('operator.startup.hold', { relationship: key, why }); return 'held'; }
@@ -112,9 +114,21 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     const plan = planRollout({ desired: result.objects, observed: observedStatefulSets(owned), reports: deps.servers?.reports(key) ?? new Map(), servers: rolloutOrder(rel) });
     const changed = plan.apply.filter((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] !== result.inputHash);
     if (changed.length > 0) {
-      for (const obj of changed) await kube.apply(obj);
+      warnings = [];
+      for (const obj of changed) warnings.push(...await kube.apply(obj));
       outcome = 'applied';
       await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Normal', 'Applied', `applied ${changed.map(idOf).join(', ')} (input ${result.inputHash})`);
+    }
+    else if ((rel.status?.warnings?.length ?? 0) > 0) {
+      // Warnings stand until a dry run of the same objects no longer gets them (e.g. the namespace's Pod
+      // Security level was raised to privileged): nothing else would tell that they are gone.
+      warnings = [];
+      for (const obj of plan.apply) warnings.push(...await kube.apply(obj, { dryRun: true }));
+    }
+    warnings = warnings === undefined ? undefined : [...new Set(warnings)];
+    if (warnings !== undefined && warnings.length > 0 && canonicalJson(warnings) !== canonicalJson(rel.status?.warnings ?? [])) {
+      log.warn('operator.apply.warnings', { relationship: key, warnings });
+      await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Warning', 'ApiWarning', `the API server warned when applying: ${warnings.join('; ')}`);
     }
     for (const h of plan.held) log.info('operator.rollout.waiting', { relationship: key, held: idOf(h.object), waitingFor: h.waitingFor });
     const desired = new Set(result.objects.map(idOf));
@@ -133,6 +147,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   const status = computeRelationshipStatus({
     relationship: rel, result, statefulSets: observedStatefulSets(owned),
     now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+    warnings: result.ok ? warnings ?? rel.status?.warnings ?? [] : [],
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });
   if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);

@@ -98,6 +98,8 @@ export interface RelationshipStatus {
   servers?: { name: string; state?: string; partnerState?: string; ready?: boolean; leases?: number; lastContact?: string }[];
   scopeCount?: number;
   lastSuccessfulSync?: string;
+  /** Warnings the API server returned when the owned objects were last applied (e.g. Pod Security). */
+  warnings?: string[];
 }
 
 export interface DhcpFailoverRelationship {
