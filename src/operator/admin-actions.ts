@@ -24,8 +24,8 @@ async function defaultPost(url: string, token: string | undefined): Promise<{ st
 
 export interface AdminActionDeps {
   readonly kube: Pick<Kube, 'patchRelationshipAnnotations' | 'event'>;
-  /** The shared-secret Secret as observed (data base64, or stringData). */
-  readonly secret: { data?: Record<string, string> | undefined; stringData?: Record<string, string> | undefined } | undefined;
+  /** Reads the shared-secret Secret (data base64) when an action runs. */
+  readonly secret: () => Promise<{ data?: Record<string, string> | undefined } | undefined>;
   readonly baseUrlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string;
   readonly post?: PostAction;
 }
@@ -41,9 +41,8 @@ export function resolveTarget(rel: DhcpFailoverRelationship, serverName: string)
   return { ok: true, server: { name: s.name, address: s.address } };
 }
 
-function tokenOf(rel: DhcpFailoverRelationship, secret: AdminActionDeps['secret']): string | undefined {
+function tokenOf(rel: DhcpFailoverRelationship, secret: { data?: Record<string, string> | undefined } | undefined): string | undefined {
   const key = secretKey(rel);
-  if (secret?.stringData?.[key] !== undefined) return secret.stringData[key]!.trim();
   const b64 = secret?.data?.[key];
   return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8').trim();
 }
@@ -63,7 +62,7 @@ export async function runAdminActions(rel: DhcpFailoverRelationship, deps: Admin
     } else {
       const url = `${deps.baseUrlFor(rel, target.server)}/failover/${action}`;
       try {
-        const res = await (deps.post ?? defaultPost)(url, tokenOf(rel, deps.secret));
+        const res = await (deps.post ?? defaultPost)(url, tokenOf(rel, await deps.secret()));
         outcome = res.status >= 200 && res.status < 300
           ? { type: 'Normal', reason: 'AdminAction', message: `${action} on ${target.server.name}: ${res.body}` }
           : { type: 'Warning', reason: 'AdminActionFailed', message: `${action} on ${target.server.name}: HTTP ${res.status} ${res.body}` };

@@ -99,14 +99,37 @@ export class Controller {
   readonly observed: Observed = {
     relationship: (ns, name) => this.find('relationships', ns, name) as unknown as DhcpFailoverRelationship | undefined,
     scopes: (ns) => this.items('scopes').filter((s) => s.metadata.namespace === ns) as unknown as DhcpScope[],
-    secret: (ns, name) => this.find('secrets', ns, name) as { data?: Record<string, string> } | undefined,
+    // The informer holds Secrets' metadata only; key names are read on demand (refreshSecretKeys).
+    secret: (ns, name) => {
+      const meta = this.find('secrets', ns, name);
+      if (meta === undefined) return undefined;
+      const known = this.secretKeys.get(`${ns}/${name}`);
+      return { keys: known !== undefined && known.resourceVersion === meta.metadata.resourceVersion ? known.keys : [] };
+    },
     owned: (ns, rel) => (Object.keys(OWNED_KINDS) as (keyof typeof OWNED_KINDS)[]).flatMap((k) => this.items(k)
       .filter((o) => o.metadata.namespace === ns && o.metadata.labels?.[LABELS.relationship] === rel)
       // Items of a list carry no kind: set it from the informer they came from.
       .map((o) => ({ ...o, kind: OWNED_KINDS[k] }) as unknown as KubeObject)),
   };
 
+  /** Key names of each referenced Secret by its resourceVersion (values are never kept). */
+  private readonly secretKeys = new Map<string, { resourceVersion: string | undefined; keys: readonly string[] }>();
+
+  private async refreshSecretKeys(key: string): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const ref = this.observed.relationship(ns, name)?.spec?.sharedSecretRef;
+    if (ref === undefined) return;
+    const id = `${ns}/${ref.name}`;
+    const meta = this.find('secrets', ns, ref.name);
+    if (meta === undefined) { this.secretKeys.delete(id); return; }
+    if (this.secretKeys.get(id)?.resourceVersion === meta.metadata.resourceVersion) return;
+    const full = await this.kube.readSecret(ns, ref.name);
+    // Keyed by the version the cache shows: a newer one arriving later is read again.
+    this.secretKeys.set(id, { resourceVersion: meta.metadata.resourceVersion, keys: Object.keys(full?.data ?? {}) });
+  }
+
   private async reconcile(key: string): Promise<void> {
+    await this.refreshSecretKeys(key);
     const holdUntil = this.syncedAt + (this.options.startupHoldMs ?? 10_000);
     const now = this.options.clock.now();
     const outcome = await reconcileRelationship(key, {

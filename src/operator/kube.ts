@@ -29,10 +29,24 @@ export interface Kube {
   patchRelationshipStatus(namespace: string, name: string, status: unknown): Promise<void>;
   /** Merge patch of the relationship's annotations (null removes one). */
   patchRelationshipAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  /** One Secret with its data (GET; undefined if it does not exist). Never cached: only read when needed. */
+  readSecret(namespace: string, name: string): Promise<{ data?: Record<string, string> | undefined } | undefined>;
   event(regarding: { kind: string; namespace: string; name: string; uid?: string | undefined }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
 const applyHeader = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+// Secrets are listed and watched as metadata only (meta.k8s.io PartialObjectMetadata): the operator needs to
+// know that a Secret exists and when it changes, never to hold every Secret's data in memory.
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const metadataListHeader = setHeaderOptions('Accept', METADATA_LIST);
+
+/** `kc` whose requests ask for `accept` (client-node's Watch takes its headers from the config). */
+function withAccept(kc: KubeConfig, accept: string): KubeConfig {
+  const out = Object.create(kc) as KubeConfig;
+  out.applySecurityAuthentication = async (ctx) => { await kc.applySecurityAuthentication(ctx); ctx.setHeaderParam('Accept', accept); };
+  return out;
+}
 const mergeHeader = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /**
@@ -72,7 +86,10 @@ export function createKube(kc: KubeConfig, component: string, instance: string, 
   const kinds: Kube['kinds'] = {
     relationships: cr('dhcpfailoverrelationships'),
     scopes: cr('dhcpscopes'),
-    secrets: coreKind('secrets', (namespace, labelSelector) => core.listNamespacedSecret({ namespace, labelSelector }), (labelSelector) => core.listSecretForAllNamespaces({ labelSelector })),
+    secrets: {
+      ...coreKind('secrets', (namespace, labelSelector) => core.listNamespacedSecret({ namespace, labelSelector }, metadataListHeader), (labelSelector) => core.listSecretForAllNamespaces({ labelSelector }, metadataListHeader)),
+      watchKubeConfig: (config) => withAccept(config, METADATA_WATCH),
+    },
     configmaps: coreKind('configmaps', (namespace, labelSelector) => core.listNamespacedConfigMap({ namespace, labelSelector }), (labelSelector) => core.listConfigMapForAllNamespaces({ labelSelector })),
     statefulsets: coreKind('statefulsets', (namespace, labelSelector) => apps.listNamespacedStatefulSet({ namespace, labelSelector }), (labelSelector) => apps.listStatefulSetForAllNamespaces({ labelSelector }), '/apis/apps/v1'),
     pdbs: coreKind('poddisruptionbudgets', (namespace, labelSelector) => policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }), (labelSelector) => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }), '/apis/policy/v1'),
@@ -104,6 +121,12 @@ export function createKube(kc: KubeConfig, component: string, instance: string, 
         }
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
+      }
+    },
+    async readSecret(namespace, name) {
+      try { return await core.readNamespacedSecret({ name, namespace }); } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
       }
     },
     async patchRelationshipAnnotations(namespace, name, annotations) {

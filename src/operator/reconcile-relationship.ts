@@ -17,14 +17,15 @@ import { startupHoldReason } from './startup-hold.ts';
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
   scopes(namespace: string): DhcpScope[];
-  secret(namespace: string, name: string): { data?: Record<string, string> | undefined; stringData?: Record<string, string> | undefined } | undefined;
+  /** The shared-secret Secret's key names (never its values), if it exists. */
+  secret(namespace: string, name: string): { readonly keys: readonly string[] } | undefined;
   /** ConfigMaps, StatefulSets and PDBs labelled as belonging to the relationship. */
   owned(namespace: string, relationship: string): KubeObject[];
 }
 
 export interface ReconcileDeps {
   readonly observed: Observed;
-  readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'patchRelationshipAnnotations' | 'event'>;
+  readonly kube: Pick<Kube, 'apply' | 'remove' | 'patchRelationshipStatus' | 'patchRelationshipAnnotations' | 'event' | 'readSecret'>;
   readonly renderOptions: RenderOptions;
   readonly now: () => number;
   /** Within the hold after the caches synced: a smaller world waits instead of being applied (startup-hold.ts). */
@@ -51,7 +52,7 @@ function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): Secr
   const s = observed.secret(rel.metadata.namespace!, ref.name);
   if (s === undefined) return { exists: false, hasKey: false };
   const key = ref.key ?? 'secret';
-  return { exists: true, hasKey: key in (s.data ?? {}) || key in (s.stringData ?? {}) };
+  return { exists: true, hasKey: s.keys.includes(key) };
 }
 
 /** What the controller saw of each owned StatefulSet (readiness, input and template hashes), by name. */
@@ -153,7 +154,9 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);
   if (deps.servers !== undefined && ADMIN_ACTIONS.some((a) => rel.metadata.annotations?.[a.annotation] !== undefined)) {
     const ref = rel.spec.sharedSecretRef;
-    await runAdminActions(rel, { kube, secret: ref ? observed.secret(namespace, ref.name) : undefined, baseUrlFor: deps.servers.baseUrlFor, ...(deps.postAction ? { post: deps.postAction } : {}) });
+    // The token is read from the API when an action runs, not kept in a cache.
+    const secret = async () => (ref ? kube.readSecret(namespace, ref.name) : undefined);
+    await runAdminActions(rel, { kube, secret, baseUrlFor: deps.servers.baseUrlFor, ...(deps.postAction ? { post: deps.postAction } : {}) });
   }
   return outcome;
 }
