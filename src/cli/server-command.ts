@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { createAdminApp, listen } from '../admin/http.ts';
 import { embeddedDefaultConfig } from '../config/embedded-default.ts';
 import { loadConfigFile } from '../config/load.ts';
+import { decideReload } from '../config/reload-guard.ts';
 import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
 import { DhcpEngine } from '../dhcp/engine.ts';
@@ -122,6 +123,17 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   /** Applies a validated new config: scopes and options at once, the failover section through the peer. */
   let reloading: Promise<void> = Promise.resolve();
   const applyReload = async (next: Config): Promise<void> => {
+    // Judged before anything is applied. The watcher delivers each file content once, so a refused
+    // file is logged once however often it is re-read; the next different file is judged afresh.
+    const decision = decideReload(config, next);
+    if (decision.kind === 'refuse') {
+      metrics.configReloads.inc({ result: 'refused_empty' });
+      log.warn('config.refused', {
+        reason: decision.reason, runningScopes: decision.runningScopes, newScopes: decision.newScopes,
+        allowWith: 'allowEmptyScopes: true', hash: configHash(next), runningHash: hash, message: decision.message,
+      });
+      return;
+    }
     const restart = restartOnlyChanges(config, next);
     if (peer !== undefined && next.failover !== undefined) {
       const secret = readSecretSafely(next.failover);

@@ -33,6 +33,11 @@ export const DEFAULTS = {
    */
   leaseSeconds: 3_600,
   scopeActive: true,
+  /**
+   * false: a reload to an empty scope list is refused while scopes are served. A renderer that writes
+   * `scopes: []` before it has read its inputs would otherwise stop both servers of a pair at once.
+   */
+  allowEmptyScopes: false,
   logLevel: 'info',
 } as const;
 

@@ -28,6 +28,8 @@ export interface RawConfig {
     limits?: Record<string, number>;
   };
   scopes?: RawScope[];
+  /** A reload that empties `scopes` is refused (reload-guard.ts) unless the new file sets this. */
+  allowEmptyScopes?: boolean;
   /** The failover relationship (src/failover/config.ts); absent = standalone server. */
   failover?: Record<string, unknown>;
 }
@@ -95,6 +97,11 @@ export interface ServerConfig {
 export interface Config {
   readonly server: ServerConfig;
   readonly scopes: readonly Scope[];
+  /**
+   * This file's scope list may be empty even when the running config serves scopes: without it a
+   * reload to an empty list is refused (src/config/reload-guard.ts). Says nothing at first start.
+   */
+  readonly allowEmptyScopes: boolean;
   /** The failover relationship, validated by src/failover/config.ts; absent = standalone server. */
   readonly failover?: FailoverConfig;
 }

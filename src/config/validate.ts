@@ -25,7 +25,7 @@ const SERVER_OWNED_OPTIONS: ReadonlyMap<number, string> = new Map([
 ]);
 
 const KEYS = {
-  root: ['server', 'scopes', 'failover'],
+  root: ['server', 'scopes', 'allowEmptyScopes', 'failover'],
   server: ['name', 'serverId', 'listen', 'admin', 'store', 'declineHoldSeconds', 'offerHoldSeconds', 'logLevel', 'limits'],
   listen: ['address', 'port', 'interfaces'],
   limits: Object.keys(LIMITS_DEFAULTS) as (keyof LimitsConfig)[],
@@ -435,6 +435,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   if (!root) throw new ConfigError(p.list, source);
   const server = validateServer(p, root.server);
   const scopes = validateScopes(p, root, server?.listen.interfaces);
+  const allowEmptyScopes = bool(p, root, 'allowEmptyScopes', '', DEFAULTS.allowEmptyScopes);
   let failover: FailoverConfig | undefined;
   if (root.failover !== undefined && root.failover !== null) {
     const f = validateFailover(root.failover, 'failover');
@@ -442,5 +443,5 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
     failover = f.config;
   }
   if (p.list.length > 0 || !server) throw new ConfigError(p.list, source);
-  return deepFreeze({ server, scopes, ...(failover !== undefined && { failover }) });
+  return deepFreeze({ server, scopes, allowEmptyScopes, ...(failover !== undefined && { failover }) });
 }

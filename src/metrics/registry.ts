@@ -51,7 +51,7 @@ export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics
     storeWriteSeconds: new client.Histogram({
       name: 'dhcp_store_write_seconds', help: 'Lease store write latency (one batch)', buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry],
     }),
-    configReloads: new client.Counter({ name: 'dhcp_config_reloads_total', help: 'Config file reloads, by result (applied, rejected: invalid file, failed: error while applying)', labelNames: ['result'], registers: [registry] }),
+    configReloads: new client.Counter({ name: 'dhcp_config_reloads_total', help: 'Config file reloads, by result (applied, rejected: invalid file, refused_empty: valid file listing no scope while scopes are served, failed: error while applying)', labelNames: ['result'], registers: [registry] }),
     configInfo: new client.Gauge({ name: 'dhcp_config_info', help: 'Hash of the config in use (value 1)', labelNames: ['hash'], registers: [registry] }),
   };
   return metrics;

@@ -117,6 +117,9 @@ const CASES: Case[] = [
   { name: 'active not boolean', mutate: (r) => { r.scopes[0].active = 'yes'; }, paths: ['scopes[0].active'] },
   { name: 'scope interface not listened on', mutate: (r) => { r.scopes[0].interface = 'eth1'; }, paths: ['scopes[0].interface'], message: /server\.listen\.interfaces/ },
   { name: 'failover not a mapping', mutate: (r) => { r.failover = 'on'; }, paths: ['failover'] },
+  { name: 'allowEmptyScopes not boolean', mutate: (r) => { r.allowEmptyScopes = 'yes'; }, paths: ['allowEmptyScopes'], message: /expected true or false/ },
+  { name: 'allowEmptyScopes misspelt', mutate: (r) => { r.allowEmptyScope = true; }, paths: ['allowEmptyScope'], message: /did you mean "allowEmptyScopes"/ },
+  { name: 'allowEmptyScopes under server', mutate: (r) => { r.server.allowEmptyScopes = true; }, paths: ['server.allowEmptyScopes'], message: /unknown key/ },
 ];
 
 describe('validateConfig: the base fixture', () => {
@@ -161,7 +164,14 @@ describe('validateConfig: valid output', () => {
     assert.equal(cfg.server.offerHoldSeconds, DEFAULTS.offerHoldSeconds);
     assert.equal(cfg.server.logLevel, DEFAULTS.logLevel);
     assert.deepEqual(cfg.scopes, []);
+    assert.equal(cfg.allowEmptyScopes, DEFAULTS.allowEmptyScopes);
     assert.equal(cfg.failover, undefined);
+  });
+
+  it('reads allowEmptyScopes, with or without scopes', () => {
+    assert.equal(validateConfig({ ...base(), scopes: [], allowEmptyScopes: true }).allowEmptyScopes, true);
+    assert.equal(validateConfig({ ...base(), allowEmptyScopes: true }).allowEmptyScopes, true, 'harmless next to scopes');
+    assert.equal(validateConfig({ ...base(), allowEmptyScopes: null }).allowEmptyScopes, false, 'null as absent, like every other field');
   });
 
   it('parses addresses, normalizes client keys and fills mask and broadcast', () => {

@@ -2,8 +2,10 @@
 // primary, 127.0.0.3 secondary) whose config files are rewritten while they run. A new split and
 // MCLT on the primary reach the secondary through a new CONNECT; a rotated shared secret takes the
 // pair through COMMUNICATIONS-INTERRUPTED (one side rotated) back to NORMAL (both rotated); a
-// changed partner address is reported as needing a restart and not half-applied; the process IDs
-// never change. Every wait is bounded; every process is stopped by PID in after().
+// changed partner address is reported as needing a restart and not half-applied; a file without
+// scopes written to both servers at once (the operator's empty render) is refused by both, which keep
+// serving, until the file says allowEmptyScopes: true; the process IDs never change. Every wait is
+// bounded; every process is stopped by PID in after(). The DHCP exchanges need root (relay on port 67).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { macOf, RelayClient } from '../fakes/relay-client.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
 const BASE = 31_000 + (process.pid % 2000) * 4;
@@ -21,8 +24,14 @@ type Role = keyof typeof HOSTS;
 const dir = mkdtempSync(join(tmpdir(), 'fo-reload-'));
 const procs = new Map<Role, ChildProcess>();
 
-interface Settings { secret: string; splitPercent: number; mcltSeconds: number; partnerPort: number; rangeEnd: string }
-const initial: Settings = { secret: 'first-secret', splitPercent: 50, mcltSeconds: 60, partnerPort: FO_PORT, rangeEnd: '127.0.9.149' };
+interface Settings {
+  secret: string; splitPercent: number; mcltSeconds: number; partnerPort: number; rangeEnd: string;
+  /** false: `scopes: []`; allowEmptyScopes adds `allowEmptyScopes: true`. */
+  scopes: boolean; allowEmptyScopes: boolean;
+}
+const initial: Settings = { secret: 'first-secret', splitPercent: 50, mcltSeconds: 60, partnerPort: FO_PORT, rangeEnd: '127.0.9.149', scopes: true, allowEmptyScopes: false };
+const RELAY = '127.0.9.1';
+const asRoot = process.getuid?.() === 0;
 const settings: Record<Role, Settings> = { primary: { ...initial }, secondary: { ...initial } };
 
 function configText(role: Role, s: Settings): string {
@@ -32,11 +41,11 @@ function configText(role: Role, s: Settings): string {
   listen: { address: ${HOSTS[role]}, port: ${DHCP_PORT}, interfaces: [] }
   admin: { address: ${HOSTS[role]}, port: ${ADMIN_PORT} }
   store: { type: memory }
-scopes:
+${s.scopes ? `scopes:
   - name: relayed
     subnet: 127.0.9.0/24
     ranges: [{ start: 127.0.9.100, end: ${s.rangeEnd} }]
-    leaseSeconds: 600
+    leaseSeconds: 600` : 'scopes: []'}${s.allowEmptyScopes ? '\nallowEmptyScopes: true' : ''}
 failover:
   relationship: reload-pair
   role: ${role}
@@ -95,6 +104,8 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
 }
 const bothNormal = async () => (await status('primary'))?.failover.state === 'normal' && (await status('secondary'))?.failover.state === 'normal';
 const AUTH_FAILURES = /dhcp_failover_auth_failures_total\{relationship="reload-pair"\} (\d+)/;
+const REFUSED_EMPTY = /dhcp_config_reloads_total\{result="refused_empty"\} (\d+)/;
+const scopeNames = async (role: Role) => (await status(role))?.scopes.map((x) => x.scope);
 
 describe('failover config reload without restart (two processes on loopback)', { timeout: 120_000 }, () => {
   const pids: Partial<Record<Role, number | undefined>> = {};
@@ -149,6 +160,29 @@ describe('failover config reload without restart (two processes on loopback)', {
     await new Promise((r) => setTimeout(r, 2000));
     assert.ok(await bothNormal(), 'the pair stays NORMAL: the partner address was not half-applied');
     assert.match(readFileSync(join(dir, 'secondary.log'), 'utf8'), /config\.restart_required/);
+  });
+
+  it('a file without scopes on both servers at once is refused by both; they keep serving until it says allowEmptyScopes', async () => {
+    const before = { primary: await status('primary'), secondary: await status('secondary') };
+    assert.deepEqual(before.primary?.scopes.map((x) => x.scope), ['relayed']);
+    writeConfig('primary', { scopes: false });
+    writeConfig('secondary', { scopes: false });
+    await until('both refuse the empty file', async () => (await metric('primary', REFUSED_EMPTY)) === 1 && (await metric('secondary', REFUSED_EMPTY)) === 1, 10_000);
+    for (const role of ['primary', 'secondary'] as const) {
+      assert.deepEqual((await status(role))?.scopes, before[role]?.scopes, `${role} still serves its scope`);
+      assert.match(readFileSync(join(dir, `${role}.log`), 'utf8'), /"level":"warn","event":"config\.refused".*"runningScopes":1,"newScopes":0/);
+    }
+    assert.ok(await bothNormal(), 'the pair stays NORMAL');
+    const relay = asRoot ? new RelayClient({ relayAddress: RELAY, targets: [HOSTS.primary, HOSTS.secondary], serverPort: DHCP_PORT }) : undefined;
+    try {
+      await relay?.open();
+      if (relay) assert.ok(await relay.acquire(macOf(0x51, 1), { timeoutMs: 5000 }), 'a client still gets a lease after the refused reload');
+      writeConfig('primary', { allowEmptyScopes: true });
+      writeConfig('secondary', { allowEmptyScopes: true });
+      await until('both serve no scope', async () => (await scopeNames('primary'))?.length === 0 && (await scopeNames('secondary'))?.length === 0, 10_000);
+      if (relay) assert.equal(await relay.acquire(macOf(0x51, 2), { timeoutMs: 1500 }), undefined, 'no scope, no lease');
+    } finally { relay?.close(); }
+    assert.equal(await metric('primary', REFUSED_EMPTY), 1);
   });
 
   it('no process was restarted', () => {
