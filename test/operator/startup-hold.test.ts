@@ -54,3 +54,15 @@ test("the servers' log level is SERVER_LOG_LEVEL, not the operator's LOG_LEVEL; 
   const templates = (objs: readonly KubeObject[]) => objs.filter((o) => o.kind === 'StatefulSet').map((s: any) => JSON.stringify(s.spec.template));
   assert.deepEqual(templates(debug), templates(info), 'no pod restarts');
 });
+
+test('allowEmptyScopes reaches the server configs only from the relationship annotation, and changes the input hash', () => {
+  const plain = render([]);
+  assert.ok(plain.ok);
+  const cfg = (r: ReturnType<typeof render>) => { assert.ok(r.ok); return (r.objects.find((o) => o.kind === 'ConfigMap') as any).data['dhcp-a.yaml'] as string; };
+  assert.doesNotMatch(cfg(plain), /allowEmptyScopes/);
+  const annotated = rel();
+  annotated.metadata.annotations = { 'dhcp.failover.dev/allow-empty-scopes': 'true' };
+  const allowed = renderRelationship({ relationship: annotated, scopes: [], secret: ok }, DEFAULT_RENDER_OPTIONS);
+  assert.match(cfg(allowed), /^allowEmptyScopes: true$/m);
+  assert.notEqual(allowed.inputHash, plain.inputHash, 'the annotation is applied, not skipped as unchanged');
+});

@@ -7,7 +7,7 @@ import { validateConfig } from '../../config/validate.ts';
 import { cidrContains, parseCidr, broadcastOf, type Cidr } from '../../net/ipv4.ts';
 import { hashOf } from './hash.ts';
 import { configKey, configMapName, ownerReferences, pdbName, relationshipLabels } from './names.ts';
-import { renderServerConfig, scopesOf } from './server-config.ts';
+import { allowsEmptyScopes, renderServerConfig, scopesOf } from './server-config.ts';
 import { renderServerStatefulSet } from './server-statefulset.ts';
 import {
   ANNOTATIONS, LABELS, LABEL_VALUES,
@@ -102,7 +102,7 @@ export function renderRelationship(input: RenderInput, opts: RenderOptions): Ren
   const own = scopesOf(rel, input.scopes);
   const scopeNames = own.map((s) => s.metadata.name);
   const inputHash = hashOf({
-    relationship: { name: rel.metadata.name, namespace: rel.metadata.namespace, uid: rel.metadata.uid, spec: rel.spec },
+    relationship: { name: rel.metadata.name, namespace: rel.metadata.namespace, uid: rel.metadata.uid, spec: rel.spec, ...(allowsEmptyScopes(rel) ? { allowEmptyScopes: true } : {}) },
     scopes: own.map((s) => ({ name: s.metadata.name, spec: s.spec })),
     secret: input.secret,
     options: opts,

@@ -2,7 +2,7 @@
 // the relationship and its scopes. Pure.
 import type { RawConfig, RawScope } from '../../config/schema.ts';
 import { FAILOVER_DEFAULTS } from '../../failover/config.ts';
-import { PATHS, PORTS, type DhcpFailoverRelationship, type DhcpScope, type RelationshipServer, type RenderOptions } from './types.ts';
+import { ANNOTATIONS, PATHS, PORTS, type DhcpFailoverRelationship, type DhcpScope, type RelationshipServer, type RenderOptions } from './types.ts';
 
 /** CRD defaults the API server applies; repeated here so offline rendering (no API server) agrees. */
 export const CRD_DEFAULTS = { mcltSeconds: 3600, port: 647, secretKey: 'secret', redisSize: '1Gi', appendfsync: 'always' } as const;
@@ -70,6 +70,11 @@ function failoverSection(rel: DhcpFailoverRelationship, index: 0 | 1): Record<st
 }
 
 /** The config file of `spec.servers[index]` (a managed server). */
+/** The relationship carries the allow-empty-scopes annotation set to "true". */
+export function allowsEmptyScopes(rel: DhcpFailoverRelationship): boolean {
+  return rel.metadata.annotations?.[ANNOTATIONS.allowEmptyScopes] === 'true';
+}
+
 export function renderServerConfig(rel: DhcpFailoverRelationship, index: 0 | 1, scopes: readonly DhcpScope[], opts: RenderOptions): RawConfig {
   const server = rel.spec.servers[index] as RelationshipServer;
   const file = secretFilePath(rel);
@@ -86,6 +91,8 @@ export function renderServerConfig(rel: DhcpFailoverRelationship, index: 0 | 1, 
       logLevel: opts.logLevel,
     },
     scopes: scopesOf(rel, scopes).map(renderScope),
+    // Only an admin's explicit word lets a server drop its last scope (docs/operator.md): never the operator's.
+    ...(allowsEmptyScopes(rel) ? { allowEmptyScopes: true } : {}),
     failover: failoverSection(rel, index),
   };
 }

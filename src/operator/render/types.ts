@@ -33,6 +33,11 @@ export const ANNOTATIONS = {
   forcePartnerDown: `${GROUP}/force-partner-down`,
   /** On the relationship, set to a server name: that server asks its partner for every binding again, once. */
   forceResync: `${GROUP}/force-resync`,
+  /**
+   * On the relationship, "true": the servers may really be left with no scope (their configs say
+   * allowEmptyScopes). Without it a server refuses a config that drops its last scope and keeps serving.
+   */
+  allowEmptyScopes: `${GROUP}/allow-empty-scopes`,
 } as const;
 
 /** Paths inside the server pod. */
