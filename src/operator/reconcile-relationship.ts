@@ -151,7 +151,11 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     warnings: result.ok ? warnings ?? rel.status?.warnings ?? [] : [],
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });
-  if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, status);
+  if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) {
+    // A merge patch keeps fields it does not name: a field that is gone (e.g. warnings) is sent as null.
+    const removed = Object.fromEntries(Object.keys(rel.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
+    await kube.patchRelationshipStatus(namespace, name, { ...removed, ...status });
+  }
   if (deps.servers !== undefined && ADMIN_ACTIONS.some((a) => rel.metadata.annotations?.[a.annotation] !== undefined)) {
     const ref = rel.spec.sharedSecretRef;
     // The token is read from the API when an action runs, not kept in a cache.
