@@ -195,6 +195,10 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
   });
 
   let final: Map<string, readonly string[]>;
+  let restartHashes: (string | undefined)[];
+  const apps = async () => kc.makeApiClient((await import('@kubernetes/client-node')).AppsV1Api);
+  const statefulSet = async (name: string): Promise<Json | undefined> => { try { return await (await apps()).readNamespacedStatefulSet({ name, namespace: NS }) as Json; } catch { return undefined; } };
+  const restartHashesOf = async (names: string[]) => Promise.all(names.map(async (x) => (await statefulSet(x))?.spec?.template?.metadata?.annotations?.['dhcp.failover.dev/restart-hash'] as string | undefined));
   let leader: { proc: TrackedProcess; log: string; id: string };
 
   test('under the chart ServiceAccount (TokenRequest token, not admin) it leads, applies site-a with both scopes and reports on the CR', async () => {
@@ -206,6 +210,7 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
       return s && [...s.values()].every((x) => x.length === 2) && s.size === 2 ? c : undefined;
     }, { timeoutMs: 30_000 });
     final = scopesByServer(cm as never);
+    restartHashes = await restartHashesOf(['site-a-dhcp-a', 'site-a-dhcp-b']);
     for (const sts of ['site-a-dhcp-a', 'site-a-dhcp-b']) {
       await waitFor(`StatefulSet ${sts}`, async () => { try { return await kc.makeApiClient((await import('@kubernetes/client-node')).AppsV1Api).readNamespacedStatefulSet({ name: sts, namespace: NS }); } catch { return undefined; } }, { timeoutMs: 10_000 });
     }
@@ -291,5 +296,32 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', (await import('@kubernetes/client-node')).PatchStrategy.MergePatch));
     const cleared = await waitFor('the warning cleared', async () => { const r = await relationship(BASELINE_NS, 'site-p'); return r.status?.warnings === undefined && r.status?.conditions?.find((c: Json) => c.type === 'Degraded')?.status === 'False' ? r : undefined; }, { timeoutMs: 30_000 });
     assert.equal(cleared.status.conditions.find((c: Json) => c.type === 'Ready').reason, 'ServersNotReady');
+  });
+
+  test('the controller scenarios on the real thing: scope changes never restart pods, readiness from StatefulSet status, missing Secret → Degraded and nothing applied, a renamed server is pruned', async () => {
+    // Test 3 changed the branch scope's lease time twice: a reload, not a restart.
+    assert.deepEqual(await restartHashesOf(['site-a-dhcp-a', 'site-a-dhcp-b']), restartHashes);
+    // What the StatefulSet controller would report once the pods run: both ready → Ready=True.
+    for (const name of ['site-a-dhcp-a', 'site-a-dhcp-b']) {
+      const sts = (await statefulSet(name))!;
+      sts.status = { replicas: 1, readyReplicas: 1, availableReplicas: 1, currentReplicas: 1, updatedReplicas: 1, observedGeneration: sts.metadata.generation };
+      await (await apps()).replaceNamespacedStatefulSetStatus({ name, namespace: NS, body: sts as never });
+    }
+    await waitFor('Ready=True', async () => (await relationship(NS, 'site-a')).status?.conditions?.find((c: Json) => c.type === 'Ready')?.status === 'True', { timeoutMs: 30_000 });
+    // A relationship whose Secret does not exist: Degraded with the reason, nothing applied.
+    const [, orphan] = siteA(NS, 'site-x');
+    orphan!.spec.sharedSecretRef = { name: 'no-such-secret', key: 'secret' };
+    orphan!.spec.servers[0].address = '127.0.0.63'; orphan!.spec.servers[1].address = '127.0.0.64';
+    await cp.apply(orphan!);
+    const degraded = await waitFor('site-x Degraded', async () => (await relationship(NS, 'site-x')).status?.conditions?.find((c: Json) => c.type === 'Degraded' && c.status === 'True'), { timeoutMs: 30_000 });
+    assert.equal(degraded.reason, 'SecretMissing');
+    assert.equal(await configMap(NS, 'site-x-config'), undefined, 'nothing applied');
+    assert.ok((await events(NS)).some((e) => e.reason === 'SecretMissing' && e.involvedObject?.name === 'site-x'), 'a Warning Event');
+    // A renamed server: its new StatefulSet appears and the old one is deleted (not left to a garbage collector).
+    const rel = await relationship(NS, 'site-a');
+    rel.spec.servers[1].name = 'dhcp-c';
+    await crs.replaceNamespacedCustomObject({ group: G, version: V, namespace: NS, plural: 'dhcpfailoverrelationships', name: 'site-a', body: rel });
+    await waitFor('site-a-dhcp-c created, site-a-dhcp-b pruned', async () => (await statefulSet('site-a-dhcp-c')) !== undefined && (await statefulSet('site-a-dhcp-b')) === undefined, { timeoutMs: 30_000 });
+    assert.deepEqual(recorder.smallerThan('site-a-config', new Map([['dhcp-a.yaml', final.get('dhcp-a.yaml')!]])), [], 'no applied version lost a scope');
   });
 });
