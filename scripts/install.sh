@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   kea-dhcp4-server kea-admin # reference server and perfdhcp
   prometheus              # promtool rule tests and the alerting end-to-end test
   faketime                # a server with a skewed clock in failover tests
+  etcd-server openssl xz-utils # real kube-apiserver tests (test/fakes/kube-control-plane.ts): etcd, the PKI, unpacking ../shared/k8s/kube-apiserver.xz
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -27,7 +28,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian's maintainer scripts may start daemons on machines with an init system; the project runs its own.
-for svc in redis-server isc-dhcp-server kea-dhcp4-server prometheus prometheus-node-exporter; do
+for svc in redis-server isc-dhcp-server kea-dhcp4-server prometheus prometheus-node-exporter etcd; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then systemctl stop "$svc" || true; fi
 done
 

@@ -25,7 +25,7 @@ import { dump, loadAll } from 'js-yaml';
 import { kubeTools } from './helm.ts';
 import { controlPlaneBinaries, whyNoControlPlane, type ControlPlaneBinaries } from './kube-binaries.ts';
 import { makeControlPlanePki, type ControlPlanePki } from './kube-pki.ts';
-import { ProcessTracker, run, waitFor, type RunResult, type TrackedProcess } from './processes.ts';
+import { ProcessTracker, run, sleep, waitFor, type RunResult, type TrackedProcess } from './processes.ts';
 
 export { whyNoControlPlane, type ControlPlaneBinaries } from './kube-binaries.ts';
 
@@ -160,6 +160,8 @@ class KubeControlPlane implements ControlPlane {
   private stopped = false;
   /** Logs already printed by failure(), not printed again by stop(). */
   private readonly reported = new Set<string>();
+  /** Processes this harness asked to stop (a graceful apiserver exits with code 0, not by the signal). */
+  private readonly stopping = new Set<TrackedProcess>();
 
   constructor(dir: string, pki: ControlPlanePki, binaries: ControlPlaneBinaries, ports: ControlPlane['ports'], opts: ControlPlaneOptions) {
     this.dir = dir;
@@ -250,6 +252,7 @@ class KubeControlPlane implements ControlPlane {
         return probe(`${this.server}/readyz`, this.tls);
       }, { timeoutMs, intervalMs: 200 });
     } catch (err) {
+      this.stopping.add(api);
       await api.stop({ signal: 'SIGKILL' });
       throw this.failure('kube-apiserver', `kube-apiserver not ready on ${this.server}: ${(err as Error).message}`);
     }
@@ -259,6 +262,7 @@ class KubeControlPlane implements ControlPlane {
     const api = this.apiServer;
     if (!api?.running) return;
     const graceful = opts.graceful ?? true;
+    this.stopping.add(api);
     const exit = await api.stop(graceful ? { signal: 'SIGTERM', graceMs: 30_000 } : { signal: 'SIGKILL' });
     if (api.running) throw this.failure('kube-apiserver', `kube-apiserver pid ${api.pid} did not exit`);
     if (graceful && exit.signal === 'SIGKILL') process.stderr.write(`kube-control-plane: kube-apiserver ignored SIGTERM for 30 s and was killed\n`);
@@ -307,12 +311,22 @@ class KubeControlPlane implements ControlPlane {
     };
     const cached = find();
     if (cached) return cached;
-    const res = await this.request('GET', apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
-    if (res.code !== 200) throw new Error(`discovery of ${apiVersion}: ${res.code} ${String(res.json?.message ?? '')}`);
-    this.discovery.set(apiVersion, res.json.resources);
-    const found = find();
-    if (!found) throw new Error(`the API server serves no kind ${kind} in ${apiVersion}`);
-    return found;
+    // A group/version of a CRD that has just become Established may take a moment to appear: ask for up to 5 s.
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    let last = '';
+    for (const deadline = Date.now() + 5_000; ;) {
+      const res = await this.request('GET', path);
+      if (res.code === 200) {
+        this.discovery.set(apiVersion, res.json.resources);
+        const found = find();
+        if (found) return found;
+        last = `the API server serves no kind ${kind} in ${apiVersion}`;
+      } else {
+        last = `discovery of ${apiVersion}: ${res.code} ${String(res.json?.message ?? '')}`;
+      }
+      if (Date.now() >= deadline) throw new Error(last);
+      await sleep(200);
+    }
   }
 
   async apply(input: string | object | readonly object[], opts: ApplyOptions = {}): Promise<KubernetesObject[]> {
@@ -382,9 +396,10 @@ class KubeControlPlane implements ControlPlane {
     try {
       for (const [which, proc] of [['kube-apiserver', this.apiServer], ['etcd', this.etcd]] as const) {
         if (!proc) continue;
-        if (!proc.running && proc.exit?.signal == null && !this.reported.has(which)) {
+        if (!proc.running && !this.stopping.has(proc) && !this.reported.has(which)) {
           process.stderr.write(`kube-control-plane: ${which} had exited by itself (${JSON.stringify(proc.exit)}); last lines:\n${this.logTail(which)}\n`);
         }
+        this.stopping.add(proc);
         await proc.stop({ signal: 'SIGTERM', graceMs: 5_000 });
         if (proc.running) throw new Error(`${which} pid ${proc.pid} did not exit after SIGKILL`);
       }
