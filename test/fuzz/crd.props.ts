@@ -59,7 +59,10 @@ for (const f of readdirSync(CRD_DIR).filter((n) => n.endsWith('.yaml'))) {
   const crd = yaml.load(readFileSync(join(CRD_DIR, f), 'utf8')) as Json;
   const spec = crd.spec as Json;
   const version = (spec.versions as Json[])[0]!;
-  VALIDATORS.set((spec.names as Json).kind as string, ajv.compile(crdToJsonSchema((version.schema as Json).openAPIV3Schema as Json)));
+  const schema = crdToJsonSchema((version.schema as Json).openAPIV3Schema as Json);
+  // The CRD names metadata.name only (for its length rule); the apiserver validates the rest of metadata.
+  if (isObj(schema.properties?.metadata)) delete (schema.properties.metadata as Json).additionalProperties;
+  VALIDATORS.set((spec.names as Json).kind as string, ajv.compile(schema));
 }
 
 const isDnsLabel = (v: unknown): boolean => typeof v === 'string' && v.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v);
