@@ -13,6 +13,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
+# render -f reads the CRD schemas (defaults, pruning) to print what the operator would apply.
+COPY crds ./crds
 # Non-root; binding UDP 67 needs CAP_NET_BIND_SERVICE, which the pod spec grants (and nothing else).
 USER node
 EXPOSE 67/udp 647/tcp 8067/tcp

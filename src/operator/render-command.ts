@@ -1,8 +1,10 @@
 // `dhcp-failover render -f FILE...`: the objects the operator would create for the custom resources in
-// the given files, printed as YAML, offline (no cluster). Secrets the files do not contain are assumed
+// the given files, printed as YAML, offline (no cluster). The CRs are first made what the API server would
+// store (render/as-stored.ts: CRD defaults, pruning, sorted keys), so the output matches the operator's. Secrets the files do not contain are assumed
 // to exist (the cluster cannot be asked); a Secret in the files without the referenced key is a problem.
 import { readFile } from 'node:fs/promises';
 import { dump, loadAll } from 'js-yaml';
+import { asStored, loadCrdSchemas, type Schema } from './render/as-stored.ts';
 import { renderRelationship } from './render/relationship.ts';
 import {
   RELATIONSHIP_KIND, SCOPE_KIND, DEFAULT_RENDER_OPTIONS,
@@ -17,6 +19,9 @@ export interface RenderCommandOptions {
 }
 
 type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; data?: Record<string, string>; stringData?: Record<string, string> };
+
+let schemaCache: Map<string, Schema> | undefined;
+function crdSchemas(): Map<string, Schema> { return (schemaCache ??= loadCrdSchemas()); }
 
 export function objectsToYaml(objects: readonly KubeObject[]): string {
   return objects.map((o) => `---\n${dump(o, { lineWidth: -1, noRefs: true, sortKeys: false })}`).join('');
@@ -39,7 +44,10 @@ export function renderDocuments(docs: readonly unknown[], opts: RenderOptions): 
     return why === undefined;
   });
   const ns = (d: Doc): string => d.metadata?.namespace ?? 'default';
-  const withNs = <T extends { metadata: { namespace?: string } }>(d: T): T => ({ ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? 'default' } });
+  // As the API server would store them (CRD defaults, pruning, sorted keys): what the operator renders from.
+  const schemas = crdSchemas();
+  const stored = (d: Doc): Doc => { const s = schemas.get(d.kind ?? ''); return s ? asStored(d as Record<string, unknown>, s) as Doc : d; };
+  const withNs = <T extends { metadata: { namespace?: string } }>(d: T): T => { const x = stored(d as Doc) as unknown as T; return { ...x, metadata: { ...x.metadata, namespace: x.metadata.namespace ?? 'default' } }; };
   const relationships = objs.filter((d) => d.kind === RELATIONSHIP_KIND).map((d) => withNs(d as unknown as DhcpFailoverRelationship));
   const scopes = objs.filter((d) => d.kind === SCOPE_KIND).map((d) => withNs(d as unknown as DhcpScope));
   const secrets = objs.filter((d) => d.kind === 'Secret' && d.apiVersion === 'v1');

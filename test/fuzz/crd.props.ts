@@ -61,7 +61,8 @@ for (const f of readdirSync(CRD_DIR).filter((n) => n.endsWith('.yaml'))) {
   const version = (spec.versions as Json[])[0]!;
   const schema = crdToJsonSchema((version.schema as Json).openAPIV3Schema as Json);
   // The CRD names metadata.name only (for its length rule); the apiserver validates the rest of metadata.
-  if (isObj(schema.properties?.metadata)) delete (schema.properties.metadata as Json).additionalProperties;
+  const meta = isObj(schema.properties) ? (schema.properties as Json).metadata : undefined;
+  if (isObj(meta)) delete meta.additionalProperties;
   VALIDATORS.set((spec.names as Json).kind as string, ajv.compile(schema));
 }
 
