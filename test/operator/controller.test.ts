@@ -96,7 +96,7 @@ test('create → ConfigMap, two StatefulSets and a PDB appear, owned by the rela
 test('scope update → ConfigMap changes without restarting the pods; unchanged input → no writes', async () => {
   const { fake, controller } = await setup();
   createSiteA(fake);
-  await until('config', () => cm(fake));
+  await until('config and StatefulSets', () => cm(fake) && sts(fake, 'site-a-dhcp-a'));
   const restartHash = sts(fake, 'site-a-dhcp-a')!.spec.template.metadata.annotations['dhcp.failover.dev/restart-hash'];
   const branch = fake.getObject(G, 'dhcpscopes', NS, 'branch')!;
   branch.spec.leaseSeconds = 7200;

@@ -210,10 +210,10 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
       return s && [...s.values()].every((x) => x.length === 2) && s.size === 2 ? c : undefined;
     }, { timeoutMs: 30_000 });
     final = scopesByServer(cm as never);
-    restartHashes = await restartHashesOf(['site-a-dhcp-a', 'site-a-dhcp-b']);
     for (const sts of ['site-a-dhcp-a', 'site-a-dhcp-b']) {
       await waitFor(`StatefulSet ${sts}`, async () => { try { return await kc.makeApiClient((await import('@kubernetes/client-node')).AppsV1Api).readNamespacedStatefulSet({ name: sts, namespace: NS }); } catch { return undefined; } }, { timeoutMs: 10_000 });
     }
+    restartHashes = await restartHashesOf(['site-a-dhcp-a', 'site-a-dhcp-b']); // after both StatefulSets exist
     const rel = await waitFor('status on the CR', async () => { const r = await relationship(NS, 'site-a'); return r.status?.scopeCount === 2 ? r : undefined; }, { timeoutMs: 20_000 });
     const ready = rel.status.conditions.find((c: Json) => c.type === 'Ready');
     assert.equal(ready.status, 'False', 'no kubelet: the pods never run');
