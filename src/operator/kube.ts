@@ -162,9 +162,10 @@ export interface ResilientInformerOptions {
   /** Full re-list period (safety net for missed events). */
   readonly resyncMs: number;
   readonly maxBackoffMs: number;
-  /** No error for this long (and at least twice maxBackoffMs): the backoff starts again from its base. */
-  readonly healthyAfterMs?: number;
 }
+
+/** No error for this long (and at least twice maxBackoffMs): the informer's backoff starts again from its base. */
+const QUIET_RESET_MS = 60_000;
 
 /** client-node's list-watch cache, and when its list last succeeded (undefined: never). */
 type Informer = ListWatch<Obj> & { listedAt(): number | undefined };
@@ -232,7 +233,7 @@ export class ResilientInformer {
     // Reset only after a quiet spell longer than the longest backoff: a server that stays down (or a lasting
     // 403, a deleted CRD) keeps failing within the backoff and so keeps the full delay.
     const now = this.options.clock.now();
-    const quietMs = Math.max(this.options.healthyAfterMs ?? 60_000, 2 * this.options.maxBackoffMs);
+    const quietMs = Math.max(QUIET_RESET_MS, 2 * this.options.maxBackoffMs);
     if (this.lastFailureAt !== undefined && now - this.lastFailureAt >= quietMs) this.failures = 0;
     this.lastFailureAt = now;
     this.failures++;

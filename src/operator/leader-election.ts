@@ -38,9 +38,8 @@ export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private timer: { cancel(): void } | undefined;
   private running = false;
-  private leading = false;
-  /** Led, and no other holder has been seen since: a successful renewal resumes. */
-  private suspended = false;
+  /** suspended: led, could not renew, and no other holder seen since (a successful renewal resumes). */
+  private state: 'follower' | 'leading' | 'suspended' = 'follower';
   private lastRenew = 0;
   /** The last error class logged, so an outage is logged once, not every retry period. */
   private lastErrorKey: string | undefined;
@@ -52,7 +51,7 @@ export class LeaderElector {
     this.api = options.kc.makeApiClient(CoordinationV1Api);
   }
 
-  get isLeader(): boolean { return this.leading; }
+  get isLeader(): boolean { return this.state === 'leading'; }
 
   start(): void {
     if (this.running) return;
@@ -64,9 +63,11 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
-    this.suspended = false;
-    if (!this.leading) return;
-    this.setLeading(false, 'released');
+    const wasLeading = this.state === 'leading';
+    this.state = 'follower';
+    if (!wasLeading) return;
+    log.info('operator.leader.released', this.logFields());
+    this.options.onStoppedLeading('released');
     try {
       const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity === this.options.identity) {
@@ -80,16 +81,29 @@ export class LeaderElector {
     }
   }
 
-  private setLeading(v: boolean, reason: StopReason = 'lost'): void {
-    if (v === this.leading) return;
-    this.leading = v;
-    const fields = { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}` };
-    if (v) log.info(this.suspended ? 'operator.leader.resumed' : 'operator.leader.started', fields);
-    else if (reason === 'released') log.info('operator.leader.released', fields);
-    else if (reason === 'suspended') log.warn('operator.leader.suspended', { ...fields, renewDeadlineMs: this.options.renewDeadlineMs, why: 'the Lease could not be renewed; reconciling stops until a renewal succeeds' });
-    else log.warn('operator.leader.lost', fields);
-    this.suspended = !v && reason === 'suspended';
-    if (v) this.options.onStartedLeading(); else this.options.onStoppedLeading(reason);
+  private logFields(): Record<string, string> {
+    return { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}` };
+  }
+
+  /** The outcome of one attempt → the next state; callbacks and logs on each change of state. */
+  private advance(outcome: Attempt | 'error', now: number): void {
+    const from = this.state;
+    if (outcome === 'held') {
+      this.lastRenew = now;
+      if (from === 'leading') return;
+      this.state = 'leading';
+      log.info(from === 'suspended' ? 'operator.leader.resumed' : 'operator.leader.started', this.logFields());
+      this.options.onStartedLeading();
+    } else if (outcome === 'taken' && from !== 'follower') {
+      this.state = 'follower';
+      log.warn('operator.leader.lost', this.logFields());
+      // A suspended leader already stopped writing; it still learns that it lost.
+      this.options.onStoppedLeading('lost');
+    } else if (outcome !== 'taken' && from === 'leading' && now - this.lastRenew >= this.options.renewDeadlineMs) {
+      this.state = 'suspended';
+      log.warn('operator.leader.suspended', { ...this.logFields(), renewDeadlineMs: this.options.renewDeadlineMs, why: 'the Lease could not be renewed; reconciling stops until a renewal succeeds' });
+      this.options.onStoppedLeading('suspended');
+    }
   }
 
   /** Once per kind of error, until a call succeeds: RBAC and validation errors at error level (they do not heal). */
@@ -111,12 +125,7 @@ export class LeaderElector {
       this.logError(err);
     }
     if (!this.running) return;
-    const now = this.options.clock.now();
-    if (outcome === 'held') { this.lastRenew = now; this.setLeading(true); }
-    else if (outcome === 'taken') {
-      if (this.leading) this.setLeading(false, 'lost');
-      else if (this.suspended) { this.suspended = false; log.warn('operator.leader.lost', { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}` }); this.options.onStoppedLeading('lost'); }
-    } else if (this.leading && now - this.lastRenew >= this.options.renewDeadlineMs) this.setLeading(false, 'suspended');
+    this.advance(outcome, this.options.clock.now());
     this.timer = this.options.clock.setTimer(this.options.retryPeriodMs, () => { void this.tick(); });
   }
 

@@ -46,6 +46,19 @@ export type ReconcileOutcome = 'gone' | 'invalid' | 'applied' | 'unchanged' | 'h
 
 const idOf = (o: { kind: string; metadata: { name: string } }): string => `${o.kind}/${o.metadata.name}`;
 
+/** Applies (or dry-runs) `objects` in order; the API server's distinct warnings for them. */
+async function applyAll(kube: ReconcileDeps['kube'], objects: readonly KubeObject[], dryRun = false): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const obj of objects) warnings.push(...await kube.apply(obj, dryRun ? { dryRun } : undefined));
+  return [...new Set(warnings)];
+}
+
+/** The merge patch turning `prev` into `next`: a top-level field `next` no longer has is sent as null. */
+function statusPatch(prev: object | undefined, next: object): Record<string, unknown> {
+  const removed = Object.keys(prev ?? {}).filter((k) => !(k in next));
+  return { ...Object.fromEntries(removed.map((k) => [k, null])), ...next };
+}
+
 function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): SecretPresence | undefined {
   const ref = rel.spec.sharedSecretRef;
   if (ref === undefined) return undefined;
@@ -115,18 +128,15 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     const plan = planRollout({ desired: result.objects, observed: observedStatefulSets(owned), reports: deps.servers?.reports(key) ?? new Map(), servers: rolloutOrder(rel) });
     const changed = plan.apply.filter((d) => have.get(idOf(d))?.metadata.annotations?.[ANNOTATIONS.inputHash] !== result.inputHash);
     if (changed.length > 0) {
-      warnings = [];
-      for (const obj of changed) warnings.push(...await kube.apply(obj));
+      warnings = await applyAll(kube, changed);
       outcome = 'applied';
       await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Normal', 'Applied', `applied ${changed.map(idOf).join(', ')} (input ${result.inputHash})`);
     }
     else if ((rel.status?.warnings?.length ?? 0) > 0) {
       // Warnings stand until a dry run of the same objects no longer gets them (e.g. the namespace's Pod
       // Security level was raised to privileged): nothing else would tell that they are gone.
-      warnings = [];
-      for (const obj of plan.apply) warnings.push(...await kube.apply(obj, { dryRun: true }));
+      warnings = await applyAll(kube, plan.apply, true);
     }
-    warnings = warnings === undefined ? undefined : [...new Set(warnings)];
     if (warnings !== undefined && warnings.length > 0 && canonicalJson(warnings) !== canonicalJson(rel.status?.warnings ?? [])) {
       log.warn('operator.apply.warnings', { relationship: key, warnings });
       await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Warning', 'ApiWarning', `the API server warned when applying: ${warnings.join('; ')}`);
@@ -151,11 +161,8 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     warnings: result.ok ? warnings ?? rel.status?.warnings ?? [] : [],
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });
-  if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) {
-    // A merge patch keeps fields it does not name: a field that is gone (e.g. warnings) is sent as null.
-    const removed = Object.fromEntries(Object.keys(rel.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
-    await kube.patchRelationshipStatus(namespace, name, { ...removed, ...status });
-  }
+  // A merge patch keeps fields it does not name: statusPatch sends a field that is gone (e.g. warnings) as null.
+  if (canonicalJson(status) !== canonicalJson(rel.status ?? {})) await kube.patchRelationshipStatus(namespace, name, statusPatch(rel.status, status));
   if (deps.servers !== undefined && ADMIN_ACTIONS.some((a) => rel.metadata.annotations?.[a.annotation] !== undefined)) {
     const ref = rel.spec.sharedSecretRef;
     // The token is read from the API when an action runs, not kept in a cache.

@@ -1,7 +1,8 @@
 // `dhcp-failover render -f FILE...`: the objects the operator would create for the custom resources in
 // the given files, printed as YAML, offline (no cluster). The CRs are first made what the API server would
-// store (render/as-stored.ts: CRD defaults, pruning, sorted keys), so the output matches the operator's. Secrets the files do not contain are assumed
-// to exist (the cluster cannot be asked); a Secret in the files without the referenced key is a problem.
+// store (render/as-stored.ts: CRD defaults, pruning, sorted keys), so the output matches the operator's.
+// Secrets the files do not contain are assumed to exist (the cluster cannot be asked); a Secret in the
+// files without the referenced key is a problem.
 import { readFile } from 'node:fs/promises';
 import { dump, loadAll } from 'js-yaml';
 import { asStored, loadCrdSchemas, type Schema } from './render/as-stored.ts';

@@ -40,9 +40,7 @@ export class WorkQueue {
   private addRateLimited(key: string): void {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (n - 1));
-    this.timers.get(key)?.cancel();
-    this.timers.set(key, this.options.clock.setTimer(delay, () => { this.timers.delete(key); this.add(key); }));
+    this.addAfter(key, Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (n - 1)));
   }
 
   /** Adds `key` after `ms` (not counted as a failure); an earlier pending retry of the key is replaced. */

@@ -112,6 +112,8 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
   let leaseName: string;
   let recorder: ConfigMapRecorder;
   const procs = new ProcessTracker();
+  // Operators are detached children: a test process that dies without after() must not leave them running.
+  process.once('exit', () => procs.killAllSync());
   const dir = mkdtempSync(join(tmpdir(), 'real-api-operator-'));
   let n = 0;
 

@@ -108,6 +108,8 @@ describe('relationship status from two real server processes', { timeout: 90_000
   const dir = mkdtempSync(join(tmpdir(), 'op-status-'));
   const procs = new Map<string, ChildProcess>();
   const cleanups: (() => Promise<void> | void)[] = [];
+  // If the file's process ends without after() (runner cancelled it), its servers must not outlive it.
+  process.once('exit', () => { for (const p of procs.values()) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
   after(async () => {
     for (const c of cleanups.reverse()) await c();
     for (const p of procs.values()) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');

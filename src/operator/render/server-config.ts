@@ -69,12 +69,12 @@ function failoverSection(rel: DhcpFailoverRelationship, index: 0 | 1): Record<st
   return out;
 }
 
-/** The config file of `spec.servers[index]` (a managed server). */
 /** The relationship carries the allow-empty-scopes annotation set to "true". */
 export function allowsEmptyScopes(rel: DhcpFailoverRelationship): boolean {
   return rel.metadata.annotations?.[ANNOTATIONS.allowEmptyScopes] === 'true';
 }
 
+/** The config file of `spec.servers[index]` (a managed server). */
 export function renderServerConfig(rel: DhcpFailoverRelationship, index: 0 | 1, scopes: readonly DhcpScope[], opts: RenderOptions): RawConfig {
   const server = rel.spec.servers[index] as RelationshipServer;
   const file = secretFilePath(rel);
