@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { kubeTools, REPO_ROOT, runHelm } from '../fakes/helm.ts';
+import { DEFAULT_RENDER_OPTIONS } from '../../src/operator/render/types.ts';
 
 type Json = Record<string, any>;
+
+/** The one default image name (scripts/image-name.sh): what build-image.sh tags, the chart and the operator use. */
+const DEFAULT_IMAGE = spawnSync('bash', [join(REPO_ROOT, 'scripts/image-name.sh')], { encoding: 'utf8' }).stdout.trim();
 
 const CHART = join(REPO_ROOT, 'charts/dhcp-failover');
 const NS = 'dhcp-system';
@@ -118,14 +122,15 @@ describe('operator Deployment', () => {
     assert.equal(pod['containers'].length, 1);
     const c = pod['containers'][0];
     assert.deepEqual(c['args'], ['operator']);
-    assert.equal(c['image'], 'ghcr.io/example/dhcp-failover:0.1.0');
+    assert.equal(c['image'], DEFAULT_IMAGE);
     const env = Object.fromEntries((c['env'] as Json[]).map((e) => [e['name'], e['value'] ?? e['valueFrom']]));
     assert.deepEqual(env['POD_NAME'], { fieldRef: { fieldPath: 'metadata.name' } });
     assert.deepEqual(env['POD_NAMESPACE'], { fieldRef: { fieldPath: 'metadata.namespace' } });
     assert.equal(env['LEADER_ELECTION_LEASE_NAME'], 'rel-dhcp-failover');
     assert.equal(env['LEADER_ELECTION_LEASE_DURATION_SECONDS'], '15');
     assert.equal(env['WATCH_NAMESPACES'], '');
-    assert.equal(env['SERVER_IMAGE'], 'ghcr.io/example/dhcp-failover:0.1.0');
+    assert.equal(env['SERVER_IMAGE'], DEFAULT_IMAGE);
+    assert.equal(env['REDIS_IMAGE'], DEFAULT_RENDER_OPTIONS.redisImage);
     // Pod Security "restricted": nothing host-level, non-root, no escalation, all capabilities dropped.
     for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) assert.ok(!pod[k], k);
     assert.ok((pod['volumes'] as Json[]).every((v) => !('hostPath' in v)));
@@ -163,12 +168,32 @@ describe('operator Deployment', () => {
       '--set-json', 'tolerations=[{"key":"infra","operator":"Exists","effect":"NoSchedule"}]']);
     const pod = one(docs, 'Deployment')['spec']['template']['spec'];
     const c = pod['containers'][0];
-    assert.equal(c['image'], `ghcr.io/example/dhcp-failover@${digest}`);
+    assert.equal(c['image'], `localhost/dhcp-failover@${digest}`);
     assert.deepEqual(pod['nodeSelector'], { role: 'infra' });
     assert.deepEqual(pod['tolerations'], [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }]);
     const env = Object.fromEntries((c['env'] as Json[]).map((e) => [e['name'], e['value']]));
     assert.equal(env['LOG_LEVEL'], 'debug');
     assert.equal(env['SERVER_IMAGE'], 'reg/dhcp:9');
+  });
+
+  test('one default image name: scripts/image-name.sh = the chart (repository:appVersion) = the operator default', () => {
+    assert.match(DEFAULT_IMAGE, /^localhost\/dhcp-failover:\d+\.\d+\.\d+$/);
+    const chart = load(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Json;
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Json;
+    assert.equal(chart['appVersion'], pkg['version']);
+    assert.equal(DEFAULT_RENDER_OPTIONS.serverImage, DEFAULT_IMAGE);
+    assert.equal(one(defaults, 'Deployment')['spec']['template']['spec']['containers'][0]['image'], DEFAULT_IMAGE);
+  });
+
+  test('redisImage (repository, tag, digest) reaches the operator as REDIS_IMAGE; the default is the operator\'s own', () => {
+    const envOf = (docs: Json[]) => Object.fromEntries((one(docs, 'Deployment')['spec']['template']['spec']['containers'][0]['env'] as Json[]).map((e) => [e['name'], e['value']]));
+    const values = load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Json;
+    assert.equal(`${values['redisImage']['repository']}:${values['redisImage']['tag']}`, DEFAULT_RENDER_OPTIONS.redisImage);
+    assert.equal(envOf(template(['--set', 'redisImage.repository=mirror.local/lib/redis,redisImage.tag=7.4.2'])).REDIS_IMAGE, 'mirror.local/lib/redis:7.4.2');
+    const digest = 'sha256:' + 'b'.repeat(64);
+    assert.equal(envOf(template(['--set', `redisImage.repository=mirror.local/lib/redis,redisImage.digest=${digest}`])).REDIS_IMAGE, `mirror.local/lib/redis@${digest}`);
+    templateFails(['--set', 'redisImage.digest=latest']);
+    templateFails(['--set', 'redisImage.tag=']);
   });
 });
 

@@ -42,6 +42,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{- define "dhcp-failover.redisImage" -}}
+{{- if .Values.redisImage.digest -}}
+{{- printf "%s@%s" .Values.redisImage.repository .Values.redisImage.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.redisImage.repository .Values.redisImage.tag -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "dhcp-failover.leaseName" -}}
 {{- default (include "dhcp-failover.fullname" .) .Values.leaderElection.leaseName -}}
 {{- end -}}

@@ -153,8 +153,9 @@ export interface RenderOptions {
 }
 
 export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
-  serverImage: 'ghcr.io/example/dhcp-failover:0.1.0',
-  redisImage: 'docker.io/library/redis:7.4-alpine',
+  // scripts/image-name.sh and the chart's defaults name the same two images (test/operator/chart.test.ts).
+  serverImage: 'localhost/dhcp-failover:0.1.0',
+  redisImage: 'docker.io/library/redis:7.4.2-alpine',
   logLevel: 'info',
 };
 
