@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   kea-dhcp4-server kea-admin # reference server and perfdhcp
   prometheus              # promtool rule tests and the alerting end-to-end test
   faketime                # a server with a skewed clock in failover tests
+  podman runc debootstrap # the image build and the rendered pods run for real (test/pods/, test/integration/pods.test.ts)
   etcd-server openssl xz-utils # real kube-apiserver tests (test/fakes/kube-control-plane.ts): etcd, the PKI, unpacking ../shared/k8s/kube-apiserver.xz
 )
 missing=()

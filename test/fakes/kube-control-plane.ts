@@ -97,6 +97,8 @@ export interface ControlPlane {
   startApiServer(): Promise<void>;
   /** The last `lines` lines of a process log. */
   logTail(which: 'etcd' | 'kube-apiserver', lines?: number): string;
+  /** One raw request as admin (`path` from /api or /apis); the parsed JSON answer and the status code. */
+  api(method: string, path: string, body?: unknown, contentType?: string): Promise<{ code: number; json: any }>;
   /** Stops both processes by PID, waits for their exit, removes dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -277,6 +279,10 @@ class KubeControlPlane implements ControlPlane {
     const kc = new KubeConfig();
     kc.loadFromFile(this.kubeconfigPath);
     return kc;
+  }
+
+  api(method: string, path: string, body?: unknown, contentType?: string): Promise<{ code: number; json: any }> {
+    return this.request(method, path, body, contentType);
   }
 
   /** One request as admin, the body sent as it is (client-node's typed serializer drops x-kubernetes-* keys). */

@@ -100,6 +100,8 @@ export function renderServerStatefulSet(
   const redisContainer: Record<string, unknown> = {
     name: 'redis',
     image: opts.redisImage,
+    // Explicit, not the image's entrypoint: any Redis image a mirror carries runs the same way.
+    command: ['redis-server'],
     args: hasSecret ? [...redisArgs, '--requirepass', '$(REDIS_PASSWORD)'] : redisArgs,
     securityContext: {
       runAsUser: REDIS_UID, runAsGroup: REDIS_UID, runAsNonRoot: true,

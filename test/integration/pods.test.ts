@@ -1,0 +1,179 @@
+// The path a user takes, run for real (issue 13): the image built from the Dockerfile by
+// scripts/build-image.sh (over local stand-ins of its base images, test/fakes/standin-images.sh), the chart
+// rendered by helm and applied to a real kube-apiserver, the operator run from that image as the chart's
+// Deployment says (its ServiceAccount token projected as the kubelet would), and the StatefulSets the operator
+// writes run by test/pods/ (the StatefulSet controller and the kubelet, with podman): each server pod's
+// two containers with their security contexts, volumes, env and probes, host network = the node's network
+// namespace. Then: real clients get leases from the pair, the CR shows both NORMAL, a scope edit reaches the
+// running servers without a restart, a rotated Secret keeps the pair working, and a deleted pod comes back
+// through RECOVER to NORMAL with its leases.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadAll } from 'js-yaml';
+import { REPO_ROOT, runHelm } from '../fakes/helm.ts';
+import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../fakes/kube-control-plane.ts';
+import { createLab, labUnavailableReason, LAB_NET, type Lab } from '../fakes/netns-lab.ts';
+import { run, sleep, waitFor } from '../fakes/processes.ts';
+import { Kubelet, type PodRun } from '../pods/kubelet.ts';
+import { Cluster } from '../pods/statefulset-controller.ts';
+import { DEFAULT_RENDER_OPTIONS } from '../../src/operator/render/types.ts';
+
+type Json = Record<string, any>;
+const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const skip = controlPlaneUnavailable ?? labUnavailableReason()
+  ?? (['podman', 'runc', 'debootstrap'].find((c) => !which(c)) ? 'needs podman, runc and debootstrap (scripts/install.sh installs them)' : undefined);
+
+const OP_NS = 'dhcp-system';
+const NS = 'dhcp';
+const G = 'dhcp.failover.dev', V = 'v1alpha1';
+const IMAGE = spawnSync('bash', [join(REPO_ROOT, 'scripts/image-name.sh')], { encoding: 'utf8' }).stdout.trim();
+const ULIMITS = ['nofile=20000:20000', 'nproc=20000:20000'];
+const LABEL = `dhcp-failover-test-${process.pid}`;
+const HOST_IP = '10.99.0.254';
+const METRICS_PORT = 18080 + (process.pid % 500);
+
+const relationship = (): Json => ({
+  apiVersion: `${G}/${V}`, kind: 'DhcpFailoverRelationship', metadata: { name: 'lab', namespace: NS },
+  spec: {
+    mode: 'loadBalance', loadBalancePercent: 50, mcltSeconds: 60, stateSwitchoverSeconds: 60, port: 647,
+    servers: [
+      { name: 'dhcp-a', nodeName: 'node-1', address: LAB_NET.serverIp(1), interfaces: ['eth0'] },
+      { name: 'dhcp-b', nodeName: 'node-2', address: LAB_NET.serverIp(2), interfaces: ['eth0'] },
+    ],
+    sharedSecretRef: { name: 'lab-secret', key: 'secret' },
+    redis: { appendfsync: 'always', size: '1Gi' },
+  },
+});
+const scope = (domain: string): Json => ({
+  apiVersion: `${G}/${V}`, kind: 'DhcpScope', metadata: { name: 'lab-net', namespace: NS },
+  spec: {
+    relationshipRef: { name: 'lab' }, subnet: LAB_NET.subnet, ranges: [{ start: '10.99.0.100', end: '10.99.0.199' }],
+    options: { routers: ['10.99.0.1'], 'domain-name': domain }, leaseSeconds: 300,
+  },
+});
+const secret = (value: string): Json => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'lab-secret', namespace: NS }, type: 'Opaque', stringData: { secret: value } });
+
+describe('the pod as Kubernetes runs it: image, chart, operator, server pods, clients', { skip, timeout: 1_500_000 }, () => {
+  let cp: ControlPlane;
+  let lab: Lab;
+  let cluster: Cluster;
+  let operatorKubelet: Kubelet;
+  let operator: PodRun | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'pods-'));
+  const log: string[] = [];
+  const say = (l: string) => { log.push(`${new Date().toISOString()} ${l}`); if (process.env.PODS_VERBOSE === '1') process.stderr.write(`${l}\n`); };
+  const hostLink = `p${process.pid % 10000}h`;
+  const timings: Record<string, number> = {};
+
+  const status = async (): Promise<Json> => (await cp.api('GET', `/apis/${G}/${V}/namespaces/${NS}/dhcpfailoverrelationships/lab`)).json.status ?? {};
+  const serverStates = async (): Promise<(string | undefined)[]> => {
+    const s = await status();
+    return ['dhcp-a', 'dhcp-b'].map((n) => (s.servers as Json[] | undefined)?.find((x) => x.name === n)?.state as string | undefined);
+  };
+  const adminGet = async (node: 'srv1' | 'srv2', path: string) => lab.httpGet(node, `http://127.0.0.1:8067${path}`, 3);
+  const failoverState = async (node: 'srv1' | 'srv2') => {
+    try { return (JSON.parse((await adminGet(node, '/status')).body) as Json).failover?.state as string | undefined; } catch { return undefined; }
+  };
+
+  before(async () => {
+    await new Kubelet({ root: dir, label: LABEL, source: undefined as never }).sweep();
+    let t = Date.now();
+    const standins = await run('bash', [join(REPO_ROOT, 'test/fakes/standin-images.sh'), 'docker.io/library/node:22-bookworm-slim', DEFAULT_RENDER_OPTIONS.redisImage], { timeoutMs: 900_000 });
+    say(standins.stderr);
+    timings.standinImagesS = (Date.now() - t) / 1000;
+    t = Date.now();
+    const build = await run('bash', [join(REPO_ROOT, 'scripts/build-image.sh'), '--engine', 'podman', '--ca-file', '/etc/ssl/certs/ca-certificates.crt', '--', ...ULIMITS.flatMap((u) => ['--ulimit', u])],
+      { timeoutMs: 900_000, env: { ...process.env, PODMAN_RUNTIME: 'runc' }, allowFail: true });
+    assert.equal(build.code, 0, `build-image.sh failed:\n${build.stderr.slice(-3000)}`);
+    timings.imageBuildS = (Date.now() - t) / 1000;
+
+    cp = await startControlPlane();
+    lab = await createLab({ prefix: `t${process.pid % 1000}p`, servers: 2, clients: 2 });
+    // The operator runs in the host's network (as a pod network would let it reach the nodes): a link into the lab.
+    await run('ip', ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'p-host', 'netns', lab.ns('br')]);
+    await run('ip', ['-n', lab.ns('br'), 'link', 'set', 'p-host', 'master', 'br0', 'up']);
+    await run('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', hostLink]);
+    await run('ip', ['link', 'set', hostLink, 'up']);
+
+    // helm install, as far as an API server without controllers goes: CRDs, then everything the chart renders.
+    const crdDir = join(REPO_ROOT, 'charts/dhcp-failover/crds');
+    for (const f of readdirSync(crdDir).filter((x) => x.endsWith('.yaml'))) await cp.kubectl(['apply', '--server-side', '-f', join(crdDir, f)]);
+    await cp.waitForCrdsEstablished(['dhcpscopes.dhcp.failover.dev', 'dhcpfailoverrelationships.dhcp.failover.dev']);
+    const h = runHelm(['template', 'dhcp-failover', join(REPO_ROOT, 'charts/dhcp-failover'), '--namespace', OP_NS, '--skip-crds',
+      '--set', `replicaCount=1,createNamespace=true,metrics.port=${METRICS_PORT}`]);
+    assert.equal(h.status, 0, h.stderr);
+    const docs = (loadAll(h.stdout) as Json[]).filter(Boolean);
+    await cp.apply(docs);
+    await cp.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }, secret('first-secret-value-0123456789abcdef')]);
+    // What kube-controller-manager's root-ca-cert-publisher would have made.
+    await cp.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: OP_NS }, data: { 'ca.crt': readCa(cp) } });
+
+    // The operator: the chart's Deployment pod, with what the ServiceAccount admission plugin adds.
+    const deployment = docs.find((d) => d.kind === 'Deployment')!;
+    const podSpec = structuredClone(deployment.spec.template.spec) as Json;
+    podSpec.volumes = [...(podSpec.volumes ?? []), {
+      name: 'kube-api-access', projected: { defaultMode: 0o644, sources: [
+        { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+      ] },
+    }];
+    const port = new URL(cp.server).port;
+    for (const c of podSpec.containers as Json[]) {
+      c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }];
+      c.env = [{ name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' }, { name: 'KUBERNETES_SERVICE_PORT', value: port }, ...(c.env ?? [])];
+    }
+    cluster = new Cluster({
+      cp, namespace: NS, root: join(dir, 'cluster'), label: LABEL, ulimits: ULIMITS, log: say, syncMs: 2000,
+      nodes: [{ name: 'node-1', netns: lab.ns('srv1'), ip: LAB_NET.serverIp(1) }, { name: 'node-2', netns: lab.ns('srv2'), ip: LAB_NET.serverIp(2) }],
+    });
+    operatorKubelet = cluster.kubelet;
+    t = Date.now();
+    operator = await operatorKubelet.runPod(OP_NS, 'dhcp-failover-operator-0', { name: 'node-0', ip: '127.0.0.1' }, podSpec);
+    cluster.start();
+    await cp.apply([relationship(), scope('first.example')]);
+    await waitFor('both server pods ready', () => cluster.pod('lab-dhcp-a')?.ready === true && cluster.pod('lab-dhcp-b')?.ready === true, { timeoutMs: 180_000, intervalMs: 500 });
+    timings.podsReadyS = (Date.now() - t) / 1000;
+  });
+
+  after(async () => {
+    if (log.length > 0 && process.env.PODS_VERBOSE !== '1') process.stderr.write(`pods harness log (last 60 lines):\n${log.slice(-60).join('\n')}\n`);
+    for (const [sts, c] of [['lab-dhcp-a', 'server'], ['lab-dhcp-b', 'server']] as const) {
+      const p = cluster?.pod(sts);
+      if (p) process.stderr.write(`--- ${sts}/${c} (last lines)\n${(await p.logs(c)).split('\n').slice(-12).join('\n')}\n`);
+    }
+    if (operator) process.stderr.write(`--- operator (last lines)\n${(await operator.logs('operator')).split('\n').slice(-12).join('\n')}\n`);
+    process.stderr.write(`pods harness timings: ${JSON.stringify(timings)}\n`);
+    await operator?.stop();
+    await cluster?.stop();
+    await run('ip', ['link', 'del', hostLink], { allowFail: true });
+    await lab?.destroy();
+    await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('both servers reach NORMAL and say so on the CR; the operator pod is ready', async () => {
+    await waitFor('both NORMAL on the CR', async () => { const s = await serverStates(); return s[0] === 'normal' && s[1] === 'normal'; }, { timeoutMs: 120_000, intervalMs: 1000 });
+    assert.equal(operator?.ready, true, 'the operator pod is ready');
+  });
+
+  test('real clients get leases from the pair (udhcpc, dhclient)', async () => {
+    const a = await lab.udhcpcOnce('cli1', { timeoutS: 20 });
+    assert.ok(a.ok && a.ip, `udhcpc got no lease: ${a.output.slice(-400)}`);
+    assert.match(a.ip!, /^10\.99\.0\.1\d\d$/);
+    const d = lab.startDhclient('cli2');
+    try {
+      const bound = await waitFor('dhclient bound', () => d.events().find((e) => e.event === 'BOUND' || e.event === 'REBOOT'), { timeoutMs: 30_000, intervalMs: 250 });
+      assert.match(bound.ip ?? '', /^10\.99\.0\.1\d\d$/);
+      assert.notEqual(bound.ip, a.ip);
+    } finally { await d.stop(); }
+  });
+});
+
+function readCa(cp: ControlPlane): string {
+  return spawnSync('cat', [cp.caFile], { encoding: 'utf8' }).stdout;
+}
