@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { DhcpEngine } from '../dhcp/engine.ts';
+import { BindError } from '../errors.ts';
 import type { Lease } from '../leases/lease.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4, isIpv4, parseIpv4 } from '../net/ipv4.ts';
@@ -98,9 +99,13 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   return app;
 }
 
+/** Listens on address:port; a port that is taken or not permitted rejects with a BindError. */
 export function listen(app: express.Express, address: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, address, (err?: Error) => (err ? reject(err) : resolve(server)));
-    server.on('error', reject);
+    // Express 5 hands a listen error to this callback (it listens for 'error' once until then).
+    const server = app.listen(port, address, (err?: Error) => {
+      if (err === undefined) { resolve(server); return; }
+      reject(new BindError({ what: 'admin HTTP', address, port, setting: 'server.admin.port' }, err));
+    });
   });
 }

@@ -3,16 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { isIpv4 } from '../net/ipv4.ts';
 
-export const CTL_USAGE = `usage: dhcp-failover ctl [--server URL] [--token-file FILE] [--json] <command>
-
-commands:
-  status                 relationship, own and partner state, mode, MCLT, scope utilisation
-  lease <IP|MAC>         look a lease up by address or hardware address
-  partner-down           force PARTNER-DOWN (only when the partner is really down)
-  resync                 send every binding to the partner again
-
---server defaults to http://127.0.0.1:8067 (the server's admin endpoint).
-`;
+export const CTL_COMMANDS = ['status', 'lease', 'partner-down', 'resync'] as const;
+export const DEFAULT_CTL_SERVER = 'http://127.0.0.1:8067';
 
 export interface CtlOptions {
   readonly server: string;
@@ -25,6 +17,9 @@ export interface CtlOptions {
 
 /** A failed call with a message an admin can act on; the CLI prints it and exits 1. */
 export class CtlError extends Error {}
+
+/** The command line is wrong (unknown command, missing or malformed argument); the CLI exits 2. */
+export class CtlUsageError extends CtlError {}
 
 interface ScopeStatus { scope: string; poolSize: number; byState: Record<string, number> }
 interface StatusJson {
@@ -118,9 +113,9 @@ export async function runCtl(opts: CtlOptions): Promise<number> {
     }
     case 'lease': {
       const key = opts.args[0];
-      if (!key) throw new CtlError('lease needs an IP address or a MAC address');
+      if (!key) throw new CtlUsageError('lease needs an IP address or a MAC address');
       const isMac = /^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$/i.test(key);
-      if (!isIpv4(key) && !isMac) throw new CtlError(`${JSON.stringify(key)} is neither an IPv4 address nor a MAC address`);
+      if (!isIpv4(key) && !isMac) throw new CtlUsageError(`${JSON.stringify(key)} is neither an IPv4 address nor a MAC address`);
       const found = await call(opts, isMac ? `leases?mac=${encodeURIComponent(key)}` : `leases?ip=${key}`);
       const leases = isMac ? (found as { leases: Record<string, unknown>[] }).leases : [found as Record<string, unknown>];
       if (isMac && leases.length === 0) throw new CtlError(`no lease for ${key}`);
@@ -133,6 +128,6 @@ export async function runCtl(opts: CtlOptions): Promise<number> {
       return 0;
     }
     default:
-      throw new CtlError(`unknown ctl command ${JSON.stringify(opts.command)}\n${CTL_USAGE}`);
+      throw new CtlUsageError(`unknown command ${JSON.stringify(opts.command)} (${CTL_COMMANDS.join(', ')})`);
   }
 }

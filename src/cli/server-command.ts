@@ -8,7 +8,7 @@ import { embeddedDefaultConfig } from '../config/embedded-default.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { decideReload } from '../config/reload-guard.ts';
 import type { Config } from '../config/schema.ts';
-import { watchConfig } from '../config/watch.ts';
+import { watchConfig, watchFile, type ConfigWatcher } from '../config/watch.ts';
 import { DhcpEngine } from '../dhcp/engine.ts';
 import { DhcpUdpServer } from '../dhcp/server.ts';
 import { systemClock } from '../clock.ts';
@@ -16,6 +16,8 @@ import { FailoverPeer } from '../failover/peer.ts';
 import { deferredPolicy } from '../failover/policy.ts';
 import { instrumentStore } from '../leases/instrumented-store.ts';
 import { openStore } from '../leases/open-store.ts';
+import type { LeaseStore } from '../leases/store.ts';
+import { StoreError } from '../errors.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
 import { createFailoverMetrics, createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
 
@@ -52,6 +54,27 @@ function readSecret(fo: NonNullable<Config['failover']>): Buffer | undefined {
     : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
 }
 
+/**
+ * In a pod the Redis sidecar starts beside the server, not before it: its socket may not exist yet.
+ * Waiting a while (logged once) beats exiting and being restarted with the kubelet's back-off.
+ */
+const STORE_STARTUP_WAIT_MS = 30_000;
+
+async function openStoreWaiting(options: Config['server']['store'], waitMs: number): Promise<LeaseStore> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const store = await openStore(options);
+      if (attempt > 1) log.info('store.connected', { afterAttempts: attempt });
+      return store;
+    } catch (err) {
+      if (!(err instanceof StoreError) || err.code !== 'store_unavailable' || Date.now() >= deadline) throw err;
+      if (attempt === 1) log.warn('store.waiting', { reason: err.message, waitSeconds: waitMs / 1000 });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 function collectLeaseGauges(engine: DhcpEngine, metrics: ServerMetrics): void {
   metrics.leases.reset();
   metrics.scopeSize.reset();
@@ -68,7 +91,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   setLogLevel((options.logLevel as LogLevel | undefined) ?? config.server.logLevel);
   if (!options.configPath) log.warn('config.embedded_default', { reason: 'no --config given; serving the embedded default on loopback only' });
 
-  const store = await openStore(config.server.store);
+  const store = await openStoreWaiting(config.server.store, STORE_STARTUP_WAIT_MS);
   // The gauge callback runs only at scrape time, after `engine` exists.
   const metrics = createServerMetrics({ collectLeases: (m) => collectLeaseGauges(engine, m) });
   const leaseStore = instrumentStore(store, metrics);
@@ -95,12 +118,8 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     const secret = readSecret(fo);
     const foMetrics = createFailoverMetrics(metrics.registry, () => peer?.collectMetrics());
     peer = new FailoverPeer({ config: fo, serverName: config.server.name, engine, store: leaseStore, clock: systemClock, metrics: foMetrics, secret });
-    await peer.start();
   }
-
   const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port, limits: config.server.limits });
-  await udp.start();
-
   const app = createAdminApp({
     engine, metrics,
     ready: () => udp.listening && store.healthy(),
@@ -113,7 +132,19 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     ...(peer !== undefined && { actions: { 'partner-down': () => peer!.adminPartnerDown(), resync: () => peer!.adminResync() } }),
     actionToken: () => (config.server.admin.tokenFile ? readFileSync(config.server.admin.tokenFile, 'utf8').trim() : undefined),
   });
-  const admin: Server = await listen(app, config.server.admin.address, config.server.admin.port);
+  // Failover listener, DHCP socket, admin endpoint. If one cannot bind (BindError), what was started is
+  // stopped again, so the process exits with the error instead of running half a server.
+  let admin: Server;
+  try {
+    await peer?.start();
+    await udp.start();
+    admin = await listen(app, config.server.admin.address, config.server.admin.port);
+  } catch (err) {
+    await udp.stop();
+    await peer?.stop();
+    await store.close();
+    throw err;
+  }
   log.info('admin.listening', { address: config.server.admin.address, port: config.server.admin.port });
 
   const sweeper = setInterval(() => {
@@ -151,7 +182,32 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     metrics.configInfo.set({ hash }, 1);
     metrics.configReloads.inc({ result: 'applied' });
     log.info('config.reloaded', { hash, scopes: next.scopes.length });
+    watchSecret();
   };
+
+  // A rotated Secret changes the shared secret file, not the config: watch it too, and apply the new secret
+  // in place (the link is re-established, reconfigure.ts). Re-armed when a reload names another file.
+  let secretWatcher: ConfigWatcher | undefined;
+  let watchedSecret: string | undefined;
+  const watchSecret = (): void => {
+    const file = config.failover?.sharedSecretFile;
+    if (file === watchedSecret) return;
+    secretWatcher?.close();
+    watchedSecret = file;
+    secretWatcher = file === undefined || peer === undefined ? undefined : watchFile(file, {
+      onChange() {
+        reloading = reloading.then(async () => {
+          const fo = config.failover;
+          if (fo === undefined || peer === undefined) return;
+          const secret = readSecretSafely(fo);
+          if (!secret.ok) return;
+          const plan = await peer.reconfigure(fo, secret.value);
+          log.info('failover.secret.changed', { file: fo.sharedSecretFile, applied: plan.restartRequired.length === 0, relink: plan.relink });
+        }).catch((err: unknown) => log.error('failover.secret.reload_failed', { err }));
+      },
+    });
+  };
+  watchSecret();
 
   const watcher = options.configPath
     ? watchConfig(options.configPath, {
@@ -176,6 +232,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   });
   clearInterval(sweeper);
   watcher?.close();
+  secretWatcher?.close();
   await udp.stop();
   await peer?.stop();
   await new Promise<void>((resolve) => admin.close(() => resolve()));

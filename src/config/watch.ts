@@ -35,11 +35,19 @@ function readHashSync(path: string): string | undefined {
   try { return hashOf(readFileSync(path)); } catch { return undefined; }
 }
 
+/** What a watched file delivers: each new content once (by hash), after the kubelet's swap has settled. */
+export interface WatchFileOptions {
+  onChange(text: string): void;
+  debounceMs?: number;
+  pollMs?: number;
+}
+
 /**
- * Watches `path`. The content present when this is called counts as the running config, so the
- * caller should call it right after loading that file.
+ * Watches the file at `path` (through its symlinks, by watching its directory, plus a slow poll) and
+ * calls `onChange` with each content that differs from the last one seen. The content present when this
+ * is called counts as seen, so call it right after reading the file.
  */
-export function watchConfig(path: string, opts: WatchConfigOptions): ConfigWatcher {
+export function watchFile(path: string, opts: WatchFileOptions): ConfigWatcher {
   const debounceMs = opts.debounceMs ?? 200;
   const pollMs = opts.pollMs ?? 10_000;
   let lastHash = readHashSync(path);
@@ -47,10 +55,6 @@ export function watchConfig(path: string, opts: WatchConfigOptions): ConfigWatch
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let again = false;
-
-  const deliver = (fn: () => void, what: string): void => {
-    try { fn(); } catch (err) { log.error('config.watch.callback_failed', { callback: what, err }); }
-  };
 
   async function check(): Promise<void> {
     if (running) { again = true; return; }
@@ -70,14 +74,7 @@ export function watchConfig(path: string, opts: WatchConfigOptions): ConfigWatch
         const hash = hashOf(text);
         if (hash === lastHash) continue;
         lastHash = hash;
-        let config: Config;
-        try {
-          config = parseConfigText(text, path);
-        } catch (err) {
-          if (err instanceof ConfigError) { deliver(() => opts.onInvalid(err), 'onInvalid'); continue; }
-          throw err;
-        }
-        deliver(() => opts.onChange(config), 'onChange');
+        try { opts.onChange(text); } catch (err) { log.error('config.watch.callback_failed', { path, err }); }
       } while (again && !closed);
     } finally {
       running = false;
@@ -112,4 +109,26 @@ export function watchConfig(path: string, opts: WatchConfigOptions): ConfigWatch
       watcher?.close();
     },
   };
+}
+
+/**
+ * Watches the config file at `path`: each new content is parsed and validated, then delivered to
+ * `onChange`, or to `onInvalid` when it is not a valid config. Call it right after loading the file.
+ */
+export function watchConfig(path: string, opts: WatchConfigOptions): ConfigWatcher {
+  const fileOpts: WatchFileOptions = {
+    onChange(text) {
+      let config: Config;
+      try {
+        config = parseConfigText(text, path);
+      } catch (err) {
+        if (err instanceof ConfigError) { opts.onInvalid(err); return; }
+        throw err;
+      }
+      opts.onChange(config);
+    },
+  };
+  if (opts.debounceMs !== undefined) fileOpts.debounceMs = opts.debounceMs;
+  if (opts.pollMs !== undefined) fileOpts.pollMs = opts.pollMs;
+  return watchFile(path, fileOpts);
 }

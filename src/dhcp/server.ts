@@ -1,7 +1,7 @@
 // The UDP edge: receive, admit (rate limits, bounded queue: admission.ts), decode, let the engine
 // decide, encode, send; count everything, crash on nothing.
 import dgram from 'node:dgram';
-import { DecodeError } from '../errors.ts';
+import { BindError, DecodeError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4 } from '../net/ipv4.ts';
@@ -43,7 +43,6 @@ export class DhcpUdpServer {
     this.setLimits(options.limits ?? LIMITS_DEFAULTS);
     options.metrics.pendingSource.read = () => ({ inFlight: this.inFlight, queued: this.queue.size });
     this.socket.on('message', (buf, rinfo) => this.admit({ buf, rinfo, at: this.now() }));
-    this.socket.on('error', (err) => log.error('dhcp.socket.error', { err }));
   }
 
   /** New limits (config reload): buckets start full again; waiting packets are kept. */
@@ -117,19 +116,26 @@ export class DhcpUdpServer {
 
   get listening(): boolean { return this.bound; }
 
+  /** Binds the socket; a port that is taken or not permitted rejects with a BindError (the socket is closed). */
   async start(): Promise<void> {
+    const { address, port } = this.options;
     await new Promise<void>((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind({ address: this.options.address, port: this.options.port, exclusive: true }, () => {
-        this.socket.off('error', reject);
+      const fail = (err: Error): void => {
+        this.socket.close();
+        reject(new BindError({ what: 'DHCP UDP', address, port, setting: 'server.listen.port' }, err));
+      };
+      this.socket.once('error', fail);
+      this.socket.bind({ address, port, exclusive: true }, () => {
+        this.socket.off('error', fail);
         resolve();
       });
     });
+    this.socket.on('error', (err) => log.error('dhcp.socket.error', { err }));
     this.socket.setBroadcast(true);
     // Bursts of DISCOVERs arrive faster than one event-loop turn handles them; a bigger kernel buffer turns drops into queueing.
     try { this.socket.setRecvBufferSize(4 * 1024 * 1024); this.socket.setSendBufferSize(4 * 1024 * 1024); } catch { /* capped by net.core.rmem_max */ }
     this.bound = true;
-    log.info('dhcp.listening', { address: this.options.address, port: this.options.port });
+    log.info('dhcp.listening', { address, port });
   }
 
   async stop(): Promise<void> {

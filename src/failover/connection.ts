@@ -4,6 +4,7 @@
 // handshake, keepalive) is link.ts's business; what the messages mean is peer.ts's.
 import net from 'node:net';
 import type { Clock } from '../clock.ts';
+import { BindError } from '../errors.ts';
 import { log } from '../log.ts';
 import { ConnectReject, Link, type LinkOwner, type LinkSettings, type PartnerParams, type TransportEvents } from './link.ts';
 
@@ -35,16 +36,19 @@ export class FailoverTransport implements LinkOwner {
   get current(): Link | undefined { return this.established; }
   hasEstablished(): boolean { return this.established !== undefined && this.established.state === 'established'; }
 
+  /** Listens, then dials; a port that is taken or not permitted rejects with a BindError. */
   async start(): Promise<void> {
+    const { localAddress: address, localPort: port } = this.settings;
     const server = net.createServer({ pauseOnConnect: false }, (socket) => this.accept(socket));
     server.maxConnections = MAX_INBOUND_SOCKETS + 1;
-    server.on('error', (err) => log.error('failover.listen.error', { err }));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.settings.localPort, this.settings.localAddress, () => { server.off('error', reject); resolve(); });
+      const fail = (err: Error): void => reject(new BindError({ what: 'failover TCP', address, port, setting: 'failover.port' }, err));
+      server.once('error', fail);
+      server.listen(port, address, () => { server.off('error', fail); resolve(); });
     });
+    server.on('error', (err) => log.error('failover.listen.error', { err }));
     this.server = server;
-    log.info('failover.listening', { address: this.settings.localAddress, port: this.settings.localPort, relationship: this.settings.relationship });
+    log.info('failover.listening', { address, port, relationship: this.settings.relationship });
     this.scheduleDial(0);
   }
 

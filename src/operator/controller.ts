@@ -1,10 +1,12 @@
 // Wiring: informers (restarted on error, periodically re-listed) → work queue (per-key serialisation,
 // retry with backoff) → reconcileRelationship; metrics; an HTTP endpoint with /healthz, /readyz, /metrics.
+import { BindError } from '../errors.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
 import { log } from '../log.ts';
+import type { ApiHealth, Readiness } from './api-health.ts';
 import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
@@ -34,6 +36,8 @@ export interface ControllerOptions {
    * ConfigMap, or finds its Secret missing, waits instead of applying (startup-hold.ts). Default 10 s.
    */
   readonly startupHoldMs?: number;
+  /** Told the outcome of every informer list and watch (readiness, `operator.api.*` logs, metrics). */
+  readonly health?: ApiHealth;
 }
 
 const OWNED_SELECTOR = `${LABELS.managedBy}=${LABEL_VALUES.managedBy}`;
@@ -173,7 +177,7 @@ export class Controller {
     for (const [name, kind, labelSelector] of plan) {
       this.informers.set(name, this.namespaces().map((namespace) => new ResilientInformer({
         kc: this.options.kc, spec: kinds[kind], namespace, labelSelector, clock: this.options.clock,
-        resyncMs: this.options.resyncMs ?? 300_000, maxBackoffMs: 30_000,
+        resyncMs: this.options.resyncMs ?? 300_000, maxBackoffMs: 30_000, health: this.options.health,
         onChange: (_type, obj) => this.onChange(name, obj),
       })));
     }
@@ -200,12 +204,22 @@ export class Controller {
   }
 }
 
-/** /healthz (process alive), /readyz (`ready()`), /metrics (Prometheus text). */
-export async function startOperatorHttp(opts: { port: number; host?: string; metrics: OperatorMetrics; ready: () => boolean }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+/**
+ * /healthz (liveness: the process answers), /readyz (`ready()`, 503 with its reason), /metrics (Prometheus text).
+ * Liveness deliberately ignores the API server: a restart makes neither the API server reachable nor the
+ * token valid, it only hides the reason behind CrashLoopBackOff and resets the metrics. A wedged event
+ * loop does not answer, and that fails the probe.
+ */
+export async function startOperatorHttp(opts: { port: number; host?: string; metrics: OperatorMetrics; ready: () => boolean | Readiness }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'); return; }
-    if (path === '/readyz') { const ok = opts.ready(); res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n'); return; }
+    if (path === '/readyz') {
+      const r = opts.ready();
+      const { ready, reason } = typeof r === 'boolean' ? { ready: r, reason: '' } : r;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
+      return;
+    }
     if (path === '/metrics') {
       opts.metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text),
@@ -215,7 +229,13 @@ export async function startOperatorHttp(opts: { port: number; host?: string; met
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host ?? '0.0.0.0', resolve));
+  const host = opts.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    // A port in use is a BindError naming the setting that moves it, not an unhandled 'error' event.
+    const onError = (err: Error) => reject(new BindError({ what: 'operator HTTP', address: host, port: opts.port, setting: 'HTTP_PORT' }, err));
+    server.once('error', onError);
+    server.listen(opts.port, host, () => { server.off('error', onError); resolve(); });
+  });
   return {
     server,
     port: (server.address() as AddressInfo).port,

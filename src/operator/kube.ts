@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
 import { log } from '../log.ts';
+import type { ApiHealth } from './api-health.ts';
 import { FIELD_MANAGER, GROUP, VERSION, type KubeObject } from './render/types.ts';
 
 export type Obj = KubernetesObject & { metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, any>;
@@ -162,6 +163,32 @@ export interface ResilientInformerOptions {
   /** Full re-list period (safety net for missed events). */
   readonly resyncMs: number;
   readonly maxBackoffMs: number;
+  /** Told the outcome of every list and of every watch request (not of a stream that drops once open). */
+  readonly health?: ApiHealth | undefined;
+}
+
+/**
+ * A Watch that reports whether each watch request was answered 200. client-node's `watch()` calls `done`
+ * before it returns when the request fails (no answer, or a status other than 200), and later when an open
+ * stream ends. A stream that drops once open says nothing about the API server: the next request will.
+ */
+class ReportingWatch extends Watch {
+  private readonly report: (err: unknown) => void;
+  constructor(kc: KubeConfig, report: (err: unknown) => void) {
+    super(kc);
+    this.report = report;
+  }
+
+  override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    let open = false, failed = false;
+    const controller = await super.watch(path, queryParams, callback, (err: unknown) => {
+      if (!open && err) { failed = true; this.report(err); }
+      done(err);
+    });
+    open = true;
+    if (!failed) this.report(undefined);
+    return controller;
+  }
 }
 
 /** No error for this long (and at least twice maxBackoffMs): the informer's backoff starts again from its base. */
@@ -201,16 +228,35 @@ export class ResilientInformer {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
+  /** This informer's key in ApiHealth, and its name for people. */
+  private get source(): string { return `${this.options.spec.kind}@${this.options.namespace ?? '*'}`; }
+  private describe(operation: 'list' | 'watch'): string {
+    const { spec, namespace } = this.options;
+    return `${operation} ${spec.kind} ${namespace === undefined ? '(all namespaces)' : `in ${namespace}`}`;
+  }
+
+  /** `err` undefined: the call succeeded. A stopped informer's calls (aborts included) are not reported. */
+  private report(operation: 'list' | 'watch', err: unknown): void {
+    const health = this.options.health;
+    if (health === undefined || this.stopped) return;
+    if (err === undefined) { health.succeeded(this.source); return; }
+    // 410 Gone is the watch protocol (re-list), not a failure; an abort is stop()'s doing.
+    if (statusOf(err) === 410 || (err as { name?: string })?.name === 'AbortError') return;
+    health.failed(this.source, operation, this.describe(operation), err);
+  }
+
   private make(): Informer {
     const { kc, spec, namespace, labelSelector, onChange } = this.options;
     const listed = { at: undefined as number | undefined };
     // The informer applies the label selector to the watch only: the list function must pass it too.
     const listFn = async (): Promise<never> => {
-      const list = await spec.list(namespace, labelSelector);
+      let list: Awaited<ReturnType<KindSpec['list']>>;
+      try { list = await spec.list(namespace, labelSelector); } catch (err) { this.report('list', err); throw err; }
       listed.at = this.options.clock.now();
+      this.report('list', undefined);
       return list as never;
     };
-    const watch = new Watch(spec.watchKubeConfig ? spec.watchKubeConfig(kc) : kc);
+    const watch = new ReportingWatch(spec.watchKubeConfig ? spec.watchKubeConfig(kc) : kc, (err) => this.report('watch', err));
     const inf: Informer = Object.assign(new ListWatch<Obj>(spec.path(namespace), watch, listFn, false, labelSelector), {
       listedAt: () => listed.at,
     });
@@ -304,6 +350,7 @@ export class ResilientInformer {
   /** Stops watching; `whenSynced()` waiters are released (callers check whether they were stopped). */
   stop(): void {
     this.stopped = true;
+    this.options.health?.forget(this.source);
     const waiters = this.syncWaiters; this.syncWaiters = [];
     for (const w of waiters) w();
     this.restartTimer?.cancel();

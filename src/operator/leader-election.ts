@@ -11,6 +11,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
 import { log } from '../log.ts';
+import type { ApiHealth } from './api-health.ts';
 import { statusOf } from './kube.ts';
 
 export interface LeaderElectionOptions {
@@ -28,9 +29,15 @@ export interface LeaderElectionOptions {
    * succeeds again). `lost`: another holder has the Lease. `released`: stop() gave it up.
    */
   readonly onStoppedLeading: (reason: StopReason) => void;
+  /**
+   * Told the outcome of every acquire/renew attempt. With it, errors are logged there (once per outage,
+   * api-health.ts) and here only at debug.
+   */
+  readonly health?: ApiHealth;
 }
 
 export type StopReason = 'suspended' | 'lost' | 'released';
+const RBAC_HINT = 'check the operator\'s RBAC for coordination.k8s.io leases (get, create, update) in its namespace';
 type Attempt = 'held' | 'taken' | 'conflict';
 
 export class LeaderElector {
@@ -110,18 +117,25 @@ export class LeaderElector {
   private logError(err: unknown): void {
     const code = statusOf(err);
     const message = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300);
+    const lease = `${this.options.namespace}/${this.options.name}`;
     const key = `${code ?? 'network'}`;
+    if (this.options.health) {
+      // 401 keeps ApiHealth's own hint (credentials, not RBAC).
+      this.options.health.failed('lease', 'lease', `lease ${lease}`, err, code === 403 || code === 404 || code === 422 ? RBAC_HINT : undefined);
+      log.debug('operator.leader.error', { code, err: message });
+      return;
+    }
     if (key === this.lastErrorKey) { log.debug('operator.leader.error', { code, err: message }); return; }
     this.lastErrorKey = key;
-    const fields = { lease: `${this.options.namespace}/${this.options.name}`, code, err: message };
-    if (code === 401 || code === 403 || code === 404 || code === 422) log.error('operator.leader.error', { ...fields, hint: 'check the operator\'s RBAC for coordination.k8s.io leases (get, create, update) in its namespace' });
+    const fields = { lease, code, err: message };
+    if (code === 401 || code === 403 || code === 404 || code === 422) log.error('operator.leader.error', { ...fields, hint: RBAC_HINT });
     else log.warn('operator.leader.error', fields);
   }
 
   private async tick(): Promise<void> {
     if (!this.running) return;
     let outcome: Attempt | 'error' = 'error';
-    try { outcome = await this.tryAcquireOrRenew(); this.lastErrorKey = undefined; } catch (err) {
+    try { outcome = await this.tryAcquireOrRenew(); this.lastErrorKey = undefined; this.options.health?.succeeded('lease'); } catch (err) {
       this.logError(err);
     }
     if (!this.running) return;

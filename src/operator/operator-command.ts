@@ -4,10 +4,11 @@
 // standby, simpler and safer than unwinding in-flight reconciles. A leader that merely cannot renew (the API
 // server restarting) is suspended: its controller stops, and a new one starts if a renewal succeeds.
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../clock.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
+import { ApiHealth, operatorReadiness } from './api-health.ts';
 import { Controller, startOperatorHttp } from './controller.ts';
+import { loadKubeConfig } from './kube-config.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { LeaderElector } from './leader-election.ts';
 import { DEFAULT_RENDER_OPTIONS } from './render/types.ts';
@@ -42,21 +43,27 @@ export function parseOperatorEnv(env: Record<string, string | undefined>): Opera
 export async function runOperator(env: Record<string, string | undefined> = process.env): Promise<number> {
   const cfg = parseOperatorEnv(env);
   setLogLevel(cfg.logLevel);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  // No API configuration at all: exit 1 with one line saying what was looked for, never client-node's
+  // fallback to http://localhost:8080 (our own port in the pod: the operator would look alive and do nothing).
+  const loaded = loadKubeConfig();
+  if ('error' in loaded) { log.error('operator.kubeconfig.error', { err: loaded.error }); return 1; }
+  const { kc } = loaded;
+  const server = kc.getCurrentCluster()?.server ?? '';
   // One metrics registry for the process; one Controller per leadership term (a suspended leader that
   // resumes starts afresh: its caches are re-listed and synced before anything is applied).
   let controller: Controller | undefined;
   const metrics = createOperatorMetrics({ queueDepth: () => controller?.queue.depth ?? 0 });
+  // Every list, watch and Lease call reports here: /readyz, the operator.api.* log lines, the api metrics.
+  const health = new ApiHealth({ clock: systemClock, server, metrics });
   const newController = (): Controller => new Controller({
-    kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName, metrics,
+    kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName, metrics, health,
     renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.serverLogLevel },
   });
-  const http = await startOperatorHttp({ port: cfg.httpPort, metrics, ready: () => controller === undefined || controller.isSynced });
+  const http = await startOperatorHttp({ port: cfg.httpPort, metrics, ready: () => operatorReadiness(health, controller) });
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
   const elector = new LeaderElector({
-    kc, namespace: cfg.podNamespace, name: cfg.leaseName, identity: cfg.podName, clock: systemClock,
+    kc, namespace: cfg.podNamespace, name: cfg.leaseName, identity: cfg.podName, clock: systemClock, health,
     leaseDurationMs: cfg.leaseDurationMs, renewDeadlineMs: cfg.renewDeadlineMs, retryPeriodMs: cfg.retryPeriodMs,
     onStartedLeading: () => {
       metrics.leader.set(1);
@@ -77,7 +84,7 @@ export async function runOperator(env: Record<string, string | undefined> = proc
   const onSignal = (): void => finish(0);
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  log.info('operator.started', { identity: cfg.podName, namespaces: cfg.namespaces, httpPort: http.port, lease: `${cfg.podNamespace}/${cfg.leaseName}` });
+  log.info('operator.started', { identity: cfg.podName, namespaces: cfg.namespaces, server, httpPort: http.port, lease: `${cfg.podNamespace}/${cfg.leaseName}` });
   const code = await done;
   log.info('operator.stopping', { identity: cfg.podName, code });
   await controller?.stop();

@@ -188,8 +188,12 @@ export class FakeKubeApiServer {
     this.server = createServer((req, res) => { void this.handle(req, res); });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** `port`: a given one (an API server coming back where a client already points); default any free port. */
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => { this.server.off('error', reject); resolve(); });
+    });
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
@@ -215,6 +219,9 @@ export class FakeKubeApiServer {
   failNext(match: (r: RequestRecord) => boolean, code: number, count = 1, reason?: string): void {
     this.faults.push(reason === undefined ? { match, code, count } : { match, code, count, reason });
   }
+
+  /** Forgets every injected fault not yet consumed (credentials accepted again, RBAC fixed). */
+  clearFaults(): void { this.faults.length = 0; }
 
   /** Holds the next `count` matching requests for `ms` before answering (a slow list on a big cluster). */
   delayNext(match: (r: RequestRecord) => boolean, ms: number, count = 1): void {

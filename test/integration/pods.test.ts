@@ -68,6 +68,10 @@ describe('the pod as Kubernetes runs it: image, chart, operator, server pods, cl
   const say = (l: string) => { log.push(`${new Date().toISOString()} ${l}`); if (process.env.PODS_VERBOSE === '1') process.stderr.write(`${l}\n`); };
   const hostLink = `p${process.pid % 10000}h`;
   const timings: Record<string, number> = {};
+  let firstLease = '';
+  /** How many config reloads a server container has logged. */
+  const reloads = async (sts: string): Promise<number> => ((await cluster.pod(sts)?.logs('server')) ?? '').split('\n').filter((l) => l.includes('"config.reloaded"')).length;
+
 
   const status = async (): Promise<Json> => (await cp.api('GET', `/apis/${G}/${V}/namespaces/${NS}/dhcpfailoverrelationships/lab`)).json.status ?? {};
   const serverStates = async (): Promise<(string | undefined)[]> => {
@@ -171,6 +175,74 @@ describe('the pod as Kubernetes runs it: image, chart, operator, server pods, cl
       assert.match(bound.ip ?? '', /^10\.99\.0\.1\d\d$/);
       assert.notEqual(bound.ip, a.ip);
     } finally { await d.stop(); }
+    firstLease = a.ip!;
+    // Both sides know it (binding update), and the pods ran as rendered without a restart.
+    await waitFor('the lease on both servers', async () => (await adminGet('srv1', `/leases?ip=${firstLease}`)).status === 200 && (await adminGet('srv2', `/leases?ip=${firstLease}`)).status === 200, { timeoutMs: 10_000, intervalMs: 250 });
+    for (const sts of ['lab-dhcp-a', 'lab-dhcp-b']) for (const c of ['server', 'redis']) assert.equal(cluster.pod(sts)!.restartsOf(c), 0, `${sts}/${c} restarted`);
+  });
+
+  test('the containers run as the pod spec says: uid, groups, capabilities, read-only roots, the 0440 Secret, the Redis socket', async () => {
+    const pod = cluster.pod('lab-dhcp-a')!;
+    const server = await pod.exec('server', ['sh', '-c', 'id -u; id -G; grep CapEff /proc/1/status; stat -L -c %a:%g /var/run/secrets/dhcp-failover/secret; touch /probe 2>&1; echo rc=$?']);
+    const [uid, groups, capEff, secretMode] = server.stdout.trim().split('\n');
+    assert.equal(uid, '0');
+    assert.ok(groups!.split(' ').includes('999'), `fsGroup 999 among the server's groups: ${groups}`);
+    assert.match(capEff!, /CapEff:\s+0000000000000400/, 'only CAP_NET_BIND_SERVICE is effective');
+    assert.equal(secretMode, '440:999');
+    assert.match(server.stdout, /Read-only file system[\s\S]*rc=1/);
+    // Redis: uid 999, no TCP listener, the socket 770 for uid and group 999 (the pod's fsGroup) only.
+    const redis = await pod.exec('redis', ['sh', '-c', 'id -u; stat -c %a:%u:%g /var/run/dhcp-redis/redis.sock; redis-cli -s /var/run/dhcp-redis/redis.sock config get port | tail -1']);
+    const [ruid, sock, port] = redis.stdout.trim().split('\n');
+    assert.equal(ruid, '999');
+    assert.equal(sock, '770:999:999');
+    assert.equal(port, '0');
+    // A process outside group 999 in the server's filesystem view cannot open the socket.
+    const outsider = await cluster.kubelet.podman(['exec', '--user', '1234:1234', pod.containerName('server'), 'node', '-e',
+      "require('net').connect('/var/run/dhcp-redis/redis.sock').on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(1); })"], { allowFail: true });
+    assert.match(outsider.stdout, /EACCES/, `uid 1234 outside the group: ${outsider.stdout}${outsider.stderr}`);
+  });
+
+  test('a scope edit reaches both running servers through the ConfigMap swap, without a restart', async () => {
+    const startsBefore = cluster.podStarts.length;
+    const before = [await reloads('lab-dhcp-a'), await reloads('lab-dhcp-b')];
+    await cp.apply(scope('second.example'));
+    await waitFor('both servers reloaded', async () => (await reloads('lab-dhcp-a')) > before[0]! && (await reloads('lab-dhcp-b')) > before[1]!, { timeoutMs: 60_000, intervalMs: 1000 });
+    const r = await lab.udhcpcOnce('cli1', { timeoutS: 20 });
+    assert.ok(r.ok, r.output.slice(-300));
+    assert.equal(r.domain, 'second.example');
+    assert.equal(cluster.podStarts.length, startsBefore, 'no pod was recreated');
+    for (const sts of ['lab-dhcp-a', 'lab-dhcp-b']) assert.equal(cluster.pod(sts)!.restartsOf('server'), 0, `${sts}/server restarted`);
+  });
+
+  test('a rotated Secret keeps the pair working', async () => {
+    await cp.apply(secret('second-secret-value-fedcba9876543210'));
+    // The kubelet's sync (2 s here) swaps the Secret volume; each running server applies the new secret in place.
+    const applied = async (sts: string) => ((await cluster.pod(sts)?.logs('server')) ?? '').includes('"failover.secret.changed"');
+    await waitFor('both servers applied the new secret', async () => (await applied('lab-dhcp-a')) && (await applied('lab-dhcp-b')), { timeoutMs: 60_000, intervalMs: 1000 });
+    await waitFor('both NORMAL after the rotation', async () => (await failoverState('srv1')) === 'normal' && (await failoverState('srv2')) === 'normal', { timeoutMs: 60_000, intervalMs: 1000 });
+    const r = await lab.udhcpcOnce('cli2', { timeoutS: 20 });
+    assert.ok(r.ok && r.ip, `no lease after the rotation: ${r.output.slice(-300)}`);
+  });
+
+  test('a server container killed with -9 is restarted by the kubelet and the pair returns to NORMAL with its leases', async () => {
+    const pod = cluster.pod('lab-dhcp-a')!;
+    const before = pod.restartsOf('server');
+    await pod.crash('server');
+    await waitFor('the kubelet restarted it', () => pod.restartsOf('server') > before && pod.ready, { timeoutMs: 90_000, intervalMs: 500 });
+    await waitFor('both NORMAL', async () => (await failoverState('srv1')) === 'normal' && (await failoverState('srv2')) === 'normal', { timeoutMs: 120_000, intervalMs: 1000 })
+      .catch(async (err: Error) => { throw new Error(`${err.message}; states ${await failoverState('srv1')} / ${await failoverState('srv2')}`); });
+    assert.equal((await adminGet('srv1', `/leases?ip=${firstLease}`)).status, 200, 'the lease survived in Redis');
+  });
+
+  test('a deleted pod is recreated on its node with its lease volume and rejoins NORMAL, leases intact', async () => {
+    const startsBefore = cluster.podStarts.length;
+    await cluster.deletePod('lab-dhcp-b');
+    await waitFor('the pod recreated and ready', () => cluster.podStarts.length > startsBefore && cluster.pod('lab-dhcp-b')?.ready === true, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor('both NORMAL on the CR', async () => { const s = await serverStates(); return s[0] === 'normal' && s[1] === 'normal'; }, { timeoutMs: 120_000, intervalMs: 1000 });
+    assert.equal((await adminGet('srv2', `/leases?ip=${firstLease}`)).status, 200, 'the lease survived on the PVC');
+    const states = (await cluster.pod('lab-dhcp-b')!.logs('server')).split('\n').filter((l) => l.includes('failover.state.changed')).map((l) => (JSON.parse(l) as Json).to as string);
+    assert.ok(states.length > 0 && states.at(-1) === 'normal', `states of the new pod: ${states.join(' → ')}`);
+    say(`recreated dhcp-b went ${states.join(' → ')}`);
   });
 });
 

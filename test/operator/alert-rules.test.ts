@@ -102,6 +102,7 @@ describe('alert rules (promtool)', () => {
     assert.ok(names.includes('DhcpFailoverPartnerDown'), names.join(', '));
     assert.ok(names.includes('DhcpServerDown'), names.join(', '));
     assert.ok(names.includes('DhcpFailoverOperatorDown'), names.join(', '));
+    assert.ok(names.includes('DhcpFailoverOperatorBlind'), names.join(', '));
     assert.equal(new Set(names).size, names.length, 'alert names are unique');
   });
 
@@ -137,7 +138,7 @@ describe('alert rules (promtool)', () => {
     for (const r of rules) assert.ok(fired.has(r['alert']), `no unit test fires ${r['alert'] as string}`);
     for (const a of ['DhcpFailoverPartnerDown', 'DhcpFailoverNotNormal', 'DhcpFailoverPartnerReportsPartnerDown',
       'DhcpFailoverClockSkew', 'DhcpFailoverUpdatesBacklog', 'DhcpFailoverAuthFailures', 'DhcpScopeUtilizationHigh',
-      'DhcpStoreErrors', 'DhcpServerDown', 'DhcpFailoverOperatorDown']) {
+      'DhcpStoreErrors', 'DhcpServerDown', 'DhcpFailoverOperatorDown', 'DhcpFailoverOperatorBlind']) {
       assert.ok(quiet.has(a), `no exp_alerts: [] case for ${a}`);
     }
     const known = new Set(rules.map((r) => r['alert'] as string));

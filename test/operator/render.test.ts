@@ -107,7 +107,11 @@ test('site-a: two pinned hostNetwork servers, anti-affinity, ports, capabilities
     const redis = pod.containers.find((c: Json) => c.name === 'redis');
     assert.ok(redis.args.join(' ').includes('--appendonly yes --appendfsync always'));
     assert.ok(redis.args.includes('--unixsocket') && redis.args[redis.args.indexOf('--port') + 1] === '0', 'redis only on the unix socket');
-    assert.deepEqual(redis.env[0].valueFrom.secretKeyRef, { name: 'dhcp-failover-secret', key: 'secret' });
+    // No password: the pod-private socket is the access control, so a rotated Secret cannot lock the server out.
+    assert.equal(redis.env, undefined);
+    assert.ok(!redis.args.includes('--requirepass'));
+    assert.deepEqual(redis.command, ['redis-server']);
+    assert.ok(redis.args[redis.args.indexOf('--unixsocketperm') + 1] === '770');
     assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, 'local-path');
   }
   const pdb = byKind(objs, 'PodDisruptionBudget')[0]!;

@@ -6,7 +6,7 @@
 // or fails its liveness probe restarted (restartPolicy Always, back-off 0 s then 10 s doubling), and the
 // referenced ConfigMaps and Secrets re-read and re-projected on `syncVolumes()` (the kubelet's sync).
 // Containers are podman objects, removed by name; no host process is signalled by name.
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type RunResult } from '../fakes/processes.ts';
 import { filesOf, writeProjection, type ProjectedFile } from './projected-volume.ts';
@@ -210,7 +210,12 @@ export class PodRun {
   private async restartContainer(c: ContainerRun, why: string): Promise<void> {
     c.restarts++;
     c.ready = false;
-    this.kubelet.say(`${this.name}/${c.spec['name']}: restart ${c.restarts} (${why})`);
+    // What the previous instance said (kubectl logs --previous), kept beside the pod's volumes.
+    const previous = await this.kubelet.podman(['logs', c.name], { allowFail: true });
+    mkdirSync(this.dir, { recursive: true });
+    appendFileSync(join(this.dir, `${c.spec['name']}.previous.log`), `--- before restart ${c.restarts} (${why})\n${previous.stdout}${previous.stderr}`);
+    const last = `${previous.stdout}${previous.stderr}`.trim().split('\n').slice(-3).join(' | ');
+    this.kubelet.say(`${this.name}/${c.spec['name']}: restart ${c.restarts} (${why}); last lines: ${last}`);
     const grace = String(this.spec['terminationGracePeriodSeconds'] ?? 30);
     await this.kubelet.podman(['stop', '-t', grace, c.name], { allowFail: true, timeoutMs: 60_000 });
     await this.startContainer(c);

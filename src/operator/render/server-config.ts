@@ -78,8 +78,9 @@ export function allowsEmptyScopes(rel: DhcpFailoverRelationship): boolean {
 export function renderServerConfig(rel: DhcpFailoverRelationship, index: 0 | 1, scopes: readonly DhcpScope[], opts: RenderOptions): RawConfig {
   const server = rel.spec.servers[index] as RelationshipServer;
   const file = secretFilePath(rel);
+  // No Redis password: the socket is the access control (server-statefulset.ts). A password taken from the
+  // shared secret made a rotated Secret lock a restarted server out of its own Redis.
   const store: NonNullable<RawConfig['server']['store']> = { type: 'redis', path: PATHS.redisSocket, keyPrefix: `dhcp:${rel.metadata.name}:` };
-  if (file !== undefined) store.passwordFile = file;
   return {
     server: {
       name: server.name,

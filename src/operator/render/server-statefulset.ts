@@ -97,24 +97,23 @@ export function renderServerStatefulSet(
     '--appendfsync', redis.appendfsync ?? CRD_DEFAULTS.appendfsync,
     '--save', '',
   ];
+  // Redis has no password: TCP is off (--port 0) and the only way in is the socket, mode 770 for uid 999 and
+  // the pod's fsGroup 999, in a memory emptyDir that only this pod's two containers mount. A password taken
+  // from the shared secret (as before) added nothing a pod-private socket does not give, and a rotated Secret
+  // then locked a restarted server out: Redis keeps the password of its own start, the server reads the new one.
   const redisContainer: Record<string, unknown> = {
     name: 'redis',
     image: opts.redisImage,
     // Explicit, not the image's entrypoint: any Redis image a mirror carries runs the same way.
     command: ['redis-server'],
-    args: hasSecret ? [...redisArgs, '--requirepass', '$(REDIS_PASSWORD)'] : redisArgs,
+    args: redisArgs,
     securityContext: {
       runAsUser: REDIS_UID, runAsGroup: REDIS_UID, runAsNonRoot: true,
       allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
     },
-    readinessProbe: { exec: { command: ['redis-cli', '-s', PATHS.redisSocket, '--no-auth-warning', 'ping'] }, periodSeconds: 10 },
+    readinessProbe: { exec: { command: ['redis-cli', '-s', PATHS.redisSocket, 'ping'] }, periodSeconds: 10 },
     volumeMounts: [{ name: 'leases', mountPath: PATHS.redisData }, { name: 'redis-socket', mountPath: PATHS.redisSocketDir }],
   };
-  if (hasSecret) {
-    redisContainer.env = [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: spec.sharedSecretRef!.name, key: secretKey(rel) } } }];
-    // redis-cli reads REDISCLI_AUTH for the readiness ping (NOAUTH replies still count as alive, but be exact).
-    (redisContainer.env as unknown[]).push({ name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: spec.sharedSecretRef!.name, key: secretKey(rel) } } });
-  }
 
   const podSpec: Record<string, unknown> = {
     hostNetwork: true,
