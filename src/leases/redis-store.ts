@@ -19,6 +19,8 @@ export interface RedisStoreOptions {
   readonly keyPrefix: string;
   /** Bound on one command, so an ACK waiting on a dead Redis fails fast instead of hanging. */
   readonly commandTimeoutMs?: number;
+  /** A PING this often while idle, so a hung Redis (stopped, black-holed) shows as unhealthy; default 2000, 0 = off. */
+  readonly healthCheckMs?: number;
   readonly onCorruptRecord?: (ip: string, err: StoreError) => void;
 }
 
@@ -40,8 +42,23 @@ export class RedisStore implements LeaseStore {
   writeRoundTrips = 0;
   corruptRecords = 0;
 
+  /**
+   * The last command (or health PING) failed. A connected client says nothing of a Redis that stopped
+   * answering (SIGSTOP, a black hole): only failed commands do. Cleared by the next success.
+   */
+  private failing = false;
+  private healthTimer: NodeJS.Timeout | undefined;
+
   private constructor(client: Redis, options: RedisStoreOptions) {
     this.client = client;
+    const every = options.healthCheckMs ?? 2000;
+    if (every > 0) {
+      this.healthTimer = setInterval(() => {
+        if (this.client.status !== 'ready') return;
+        this.client.ping().then(() => { this.failing = false; }, () => { this.failing = true; });
+      }, every);
+      this.healthTimer.unref();
+    }
     this.leasesKey = `${options.keyPrefix}leases`;
     this.metaKey = `${options.keyPrefix}meta`;
     this.onCorruptRecord = options.onCorruptRecord;
@@ -124,8 +141,10 @@ export class RedisStore implements LeaseStore {
     try {
       this.writeRoundTrips++;
       await this.client.hset(this.leasesKey, ...args);
+      this.failing = false;
       for (const w of batch) w.resolve();
     } catch (err) {
+      this.failing = true;
       const failure = new StoreError('store_unavailable', `Redis write failed: ${(err as Error).message}`, { cause: err });
       for (const w of batch) w.reject(failure);
     } finally {
@@ -147,14 +166,20 @@ export class RedisStore implements LeaseStore {
     await this.wrap(() => this.client.hset(this.metaKey, key, value));
   }
 
-  healthy(): boolean { return this.client.status === 'ready'; }
+  healthy(): boolean { return this.client.status === 'ready' && !this.failing; }
 
   async close(): Promise<void> {
+    if (this.healthTimer) clearInterval(this.healthTimer);
     try { await this.client.quit(); } catch { this.client.disconnect(); }
   }
 
   private async wrap<T>(fn: () => Promise<T>): Promise<T> {
-    try { return await fn(); } catch (err) {
+    try {
+      const result = await fn();
+      this.failing = false;
+      return result;
+    } catch (err) {
+      this.failing = true;
       throw new StoreError('store_unavailable', `Redis command failed: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -65,6 +65,23 @@ describe('RedisStore against a real redis-server', () => {
     try { assert.equal((await again.loadAll()).length, 500); } finally { await again.close(); }
   });
 
+  it('is unhealthy while redis is hung (SIGSTOP: connected, never answering), healthy again after SIGCONT', async () => {
+    const store = await RedisStore.open({ url: redis.url, keyPrefix: 't6:', commandTimeoutMs: 500, healthCheckMs: 200 });
+    const waitHealth = async (want: boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (store.healthy() !== want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return store.healthy();
+    };
+    try {
+      assert.equal(await waitHealth(true), true);
+      process.kill(redis.pid(), 'SIGSTOP');
+      try {
+        assert.equal(await waitHealth(false), false, 'an idle store noticed the hung redis');
+      } finally { process.kill(redis.pid(), 'SIGCONT'); }
+      assert.equal(await waitHealth(true), true, 'healthy again once redis answers');
+    } finally { await store.close(); }
+  });
+
   it('rejects writes within the command bound while redis is down, then recovers', async () => {
     const store = await RedisStore.open({ url: redis.url, keyPrefix: 't5:', commandTimeoutMs: 500 });
     try {
