@@ -26,7 +26,9 @@ interface Pending { readonly buf: Buffer; readonly rinfo: dgram.RemoteInfo; read
 const DEFAULT_MAX_MESSAGE = 576;
 
 export class DhcpUdpServer {
-  private readonly socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  // No SO_REUSEADDR: with it a second server on the same address and port bound silently and both
+  // answered the same clients from separate lease stores; now the second one fails with a BindError.
+  private readonly socket = dgram.createSocket({ type: 'udp4' });
   private readonly options: UdpServerOptions;
   private bound = false;
   private limits: LimitsConfig = LIMITS_DEFAULTS;

@@ -70,8 +70,8 @@ async function holdTcp(): Promise<{ port: number; release(): Promise<void> }> {
 }
 
 /** Holds a UDP port on 127.0.0.1 without SO_REUSEADDR, as an unrelated program would. */
-async function holdUdp(): Promise<{ port: number; release(): Promise<void> }> {
-  const s = dgram.createSocket('udp4');
+async function holdUdp(reuseAddr = false): Promise<{ port: number; release(): Promise<void> }> {
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   return { port: s.address().port, release: () => new Promise((r) => s.close(() => r())) };
 }
@@ -209,6 +209,15 @@ describe('dhcp-failover: a port that is taken', () => {
       const cfg = writeConfig('dhcp-taken', { dhcp: held.port, admin: await freePort('tcp') });
       const line = assertOneLineFailure(await run(['server', '--config', cfg]), 'server');
       assert.match(line, new RegExp(`127\\.0\\.0\\.1:${held.port}\\b`));
+      assert.match(line, /server\.listen\.port/);
+    } finally { await held.release(); }
+  });
+
+  it('server: the DHCP UDP port held WITH SO_REUSEADDR (another server): refused too, never shared', async () => {
+    const held = await holdUdp(true);
+    try {
+      const cfg = writeConfig('dhcp-shared', { dhcp: held.port, admin: await freePort('tcp') });
+      const line = assertOneLineFailure(await run(['server', '--config', cfg]), 'server');
       assert.match(line, /server\.listen\.port/);
     } finally { await held.release(); }
   });
