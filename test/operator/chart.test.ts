@@ -225,8 +225,10 @@ describe('RBAC is least privilege', () => {
     for (const kind of ['dhcpfailoverrelationships', 'dhcpscopes']) {
       assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', kind)].sort(), ['get', 'list', 'patch', 'update', 'watch']);
       assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', `${kind}/status`)].sort(), ['get', 'patch', 'update']);
-      assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', `${kind}/finalizers`)], ['update']);
     }
+    // blockOwnerDeletion on the relationship's objects needs update on its finalizers; no scope owns anything.
+    assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', 'dhcpfailoverrelationships/finalizers')], ['update']);
+    assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', 'dhcpscopes/finalizers')], []);
     for (const [group, res] of [['apps', 'statefulsets'], ['', 'configmaps'], ['', 'services'], ['', 'persistentvolumeclaims'], ['policy', 'poddisruptionbudgets']] as const) {
       assert.deepEqual([...verbsFor(operatorOnly, group, res)].sort(), ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], `${group}/${res}`);
     }

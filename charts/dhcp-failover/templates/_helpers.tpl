@@ -72,8 +72,10 @@ No wildcards; Secrets read-only; every verb is used by the operator (docs/crds.m
 - apiGroups: [dhcp.failover.dev]
   resources: [dhcpfailoverrelationships/status, dhcpscopes/status]
   verbs: [get, patch, update]
+# No finalizer of its own: owner references with blockOwnerDeletion on the relationship's objects need
+# update on the owner's finalizers (OwnerReferencesPermissionEnforcement). Nothing is owned by a scope.
 - apiGroups: [dhcp.failover.dev]
-  resources: [dhcpfailoverrelationships/finalizers, dhcpscopes/finalizers]
+  resources: [dhcpfailoverrelationships/finalizers]
   verbs: [update]
 - apiGroups: [""]
   resources: [configmaps, services, persistentvolumeclaims]
