@@ -94,6 +94,7 @@ environment:
   SERVER_LOG_LEVEL         log level written into the servers' config (default: info)
   SERVER_IMAGE             image of the server pods (default: ${DEFAULT_RENDER_OPTIONS.serverImage})
   REDIS_IMAGE              image of the rendered Redis containers (default: ${DEFAULT_RENDER_OPTIONS.redisImage})
+  SERVER_IMAGE_PULL_SECRETS comma-separated Secret names for the server pods' imagePullSecrets (in each relationship's namespace)
   HTTP_PORT                port of /healthz, /readyz, /metrics on all addresses (default: 8080)
   LEADER_ELECTION_LEASE_NAME               name of the leader Lease (default: dhcp-failover)
   LEADER_ELECTION_LEASE_DURATION_SECONDS   Lease duration (default: 15)

@@ -15,7 +15,7 @@ import { DEFAULT_RENDER_OPTIONS } from './render/types.ts';
 
 export interface OperatorEnv {
   readonly podName: string; readonly podNamespace: string; readonly namespaces: string[]; readonly logLevel: LogLevel; readonly serverLogLevel: LogLevel;
-  readonly serverImage: string; readonly redisImage: string; readonly httpPort: number; readonly leaseName: string;
+  readonly serverImage: string; readonly redisImage: string; readonly imagePullSecrets: string[]; readonly httpPort: number; readonly leaseName: string;
   readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number;
 }
 
@@ -32,6 +32,7 @@ export function parseOperatorEnv(env: Record<string, string | undefined>): Opera
     serverLogLevel: levelOf(env.SERVER_LOG_LEVEL),
     serverImage: env.SERVER_IMAGE || DEFAULT_RENDER_OPTIONS.serverImage,
     redisImage: env.REDIS_IMAGE || DEFAULT_RENDER_OPTIONS.redisImage,
+    imagePullSecrets: (env.SERVER_IMAGE_PULL_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     httpPort: num('HTTP_PORT', 8080),
     leaseName: env.LEADER_ELECTION_LEASE_NAME || 'dhcp-failover',
     leaseDurationMs: num('LEADER_ELECTION_LEASE_DURATION_SECONDS', 15) * 1000,
@@ -57,7 +58,7 @@ export async function runOperator(env: Record<string, string | undefined> = proc
   const health = new ApiHealth({ clock: systemClock, server, metrics });
   const newController = (): Controller => new Controller({
     kc, namespaces: cfg.namespaces, clock: systemClock, identity: cfg.podName, metrics, health,
-    renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, logLevel: cfg.serverLogLevel },
+    renderOptions: { ...DEFAULT_RENDER_OPTIONS, serverImage: cfg.serverImage, redisImage: cfg.redisImage, imagePullSecrets: cfg.imagePullSecrets, logLevel: cfg.serverLogLevel },
   });
   const http = await startOperatorHttp({ port: cfg.httpPort, metrics, ready: () => operatorReadiness(health, controller) });
   let finish: (code: number) => void = () => {};

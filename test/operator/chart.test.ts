@@ -193,6 +193,9 @@ describe('operator Deployment', () => {
     const digest = 'sha256:' + 'b'.repeat(64);
     assert.equal(envOf(template(['--set', `redisImage.repository=mirror.local/lib/redis,redisImage.digest=${digest}`])).REDIS_IMAGE, `mirror.local/lib/redis@${digest}`);
     templateFails(['--set', 'redisImage.digest=latest']);
+    assert.equal(envOf(defaults).SERVER_IMAGE_PULL_SECRETS, '');
+    assert.equal(envOf(template(['--set', 'serverImagePullSecrets={regcred,mirror.pull}'])).SERVER_IMAGE_PULL_SECRETS, 'regcred,mirror.pull');
+    templateFails(['--set', 'serverImagePullSecrets={Not_A_Name}']);
     templateFails(['--set', 'redisImage.tag=']);
   });
 });

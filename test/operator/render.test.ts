@@ -86,6 +86,16 @@ test('every rendered server config passes the server validator (including the fa
   }
 });
 
+test('server pods carry the operator\'s server pull secrets (SERVER_IMAGE_PULL_SECRETS), none by default', () => {
+  const podsOf = (opts: typeof DEFAULT_RENDER_OPTIONS) => {
+    const res = renderRelationship({ relationship: rel('site-a'), scopes: allScopes(), secret: ok }, opts);
+    assert.ok(res.ok);
+    return byKind(res.objects as unknown as Json[], 'StatefulSet').map((s) => s.spec.template.spec);
+  };
+  for (const pod of podsOf(DEFAULT_RENDER_OPTIONS)) assert.equal(pod.imagePullSecrets, undefined);
+  for (const pod of podsOf({ ...DEFAULT_RENDER_OPTIONS, imagePullSecrets: ['regcred', 'mirror'] })) assert.deepEqual(pod.imagePullSecrets, [{ name: 'regcred' }, { name: 'mirror' }]);
+});
+
 test('site-a: two pinned hostNetwork servers, anti-affinity, ports, capabilities, probes, PDB', () => {
   const objs = objects(rel('site-a'));
   assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), ['ConfigMap/site-a-config', 'StatefulSet/site-a-dhcp-a', 'StatefulSet/site-a-dhcp-b', 'PodDisruptionBudget/site-a-servers']);

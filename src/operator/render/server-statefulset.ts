@@ -127,6 +127,7 @@ export function renderServerStatefulSet(
     volumes,
   };
   if (server.nodeSelector !== undefined) podSpec.nodeSelector = { ...server.nodeSelector };
+  if (opts.imagePullSecrets !== undefined && opts.imagePullSecrets.length > 0) podSpec.imagePullSecrets = opts.imagePullSecrets.map((name) => ({ name }));
 
   const pvcSpec: Record<string, unknown> = {
     accessModes: ['ReadWriteOnce'],

@@ -148,6 +148,8 @@ export interface RenderInput {
 export interface RenderOptions {
   readonly serverImage: string;
   readonly redisImage: string;
+  /** Pull secrets of the server pods (names of Secrets in each relationship's namespace); chart serverImagePullSecrets. */
+  readonly imagePullSecrets?: readonly string[];
   /** The servers' logLevel (operator env SERVER_LOG_LEVEL), applied by the servers on reload without a restart. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
