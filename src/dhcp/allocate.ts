@@ -18,6 +18,17 @@ export interface AllocationPolicy {
   mayAnswer?(request: { readonly type: number; readonly msg: DhcpMessage; readonly clientKey: string }, now: number): boolean;
   /** The lease time to give, at most `desiredSeconds` (the MCLT rule). Absent = desired. */
   leaseSeconds?(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number;
+  /**
+   * May the client's own earlier binding `lease` be given back to it without `mayAllocate`? Absent = yes.
+   * Failover: not once the binding left ACTIVE on an address the partner owns: our EXPIRED/RELEASED may
+   * already have made it FREE there (digest §5.1 last row, §5.3).
+   */
+  mayRebind?(ip: Ipv4, lease: Lease, now: number): boolean;
+}
+
+/** The client's own binding (availability 'own') counts as usable without mayAllocate only if the policy agrees. */
+export function ownUsable(policy: AllocationPolicy, ip: Ipv4, lease: Lease | undefined, now: number): boolean {
+  return lease === undefined || (policy.mayRebind?.(ip, lease, now) ?? true);
 }
 
 export const STANDALONE_POLICY: AllocationPolicy = { mayAllocate: () => true };
@@ -67,7 +78,7 @@ function usableFor(input: AllocationInput, ip: Ipv4, accept: (a: Availability) =
   const availability = availabilityOf(lease, input.client.key, input.now);
   if (!accept(availability)) return false;
   if (input.offers.isHeldByOther(ip, input.client.key, input.now)) return false;
-  return availability === 'own' || input.policy.mayAllocate(ip, lease, input.now);
+  return (availability === 'own' && ownUsable(input.policy, ip, lease, input.now)) || input.policy.mayAllocate(ip, lease, input.now);
 }
 
 /**

@@ -4,7 +4,7 @@ import { clientKeyOf, type Lease } from '../leases/lease.ts';
 import type { LeaseView } from '../leases/lease-index.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
 import { broadcastOf } from '../net/ipv4.ts';
-import { availabilityOf, chooseAddress, type AllocationPolicy, type OfferView } from './allocate.ts';
+import { availabilityOf, chooseAddress, ownUsable, type AllocationPolicy, type OfferView } from './allocate.ts';
 import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, type DhcpMessage } from './message.ts';
 import {
   getClientId, getHostname, getLeaseTime, getMessageType, getParameterRequestList, getRequestedIp, getServerId,
@@ -123,6 +123,7 @@ function initReboot(r: Request, ip: Ipv4): Decision {
   if (!inSubnet(r.plan, ip)) return nak(r, 'wrong network');
   const lease = r.ctx.leases.get(ip);
   const availability = availabilityOf(lease, r.clientKey, r.now);
+  if (availability === 'own' && !ownUsable(r.ctx.policy, ip, lease, r.now)) return nak(r, 'address not available');
   if (availability === 'own') return isBindable(r, ip) ? ack(r, ip) : nak(r, 'address no longer valid');
   if (availability === 'taken' || !isBindable(r, ip)) return nak(r, 'address not available');
   const other = r.ctx.leases.findByClient(r.plan.scope.name, r.clientKey);
@@ -150,7 +151,7 @@ function mayBind(r: Request, ip: Ipv4): boolean {
   const availability = availabilityOf(lease, r.clientKey, r.now);
   if (availability === 'taken') return false;
   if (r.ctx.offers.isHeldByOther(ip, r.clientKey, r.now)) return false;
-  return availability === 'own' || r.ctx.policy.mayAllocate(ip, lease, r.now);
+  return (availability === 'own' && ownUsable(r.ctx.policy, ip, lease, r.now)) || r.ctx.policy.mayAllocate(ip, lease, r.now);
 }
 
 function ack(r: Request, ip: Ipv4): Decision {

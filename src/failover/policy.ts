@@ -120,6 +120,18 @@ export function createFailoverPolicy(opts: {
       return false;
     },
 
+    mayRebind(ip, lease) {
+      // A binding that left ACTIVE was (or is about to be) reported to the partner. If the partner owns the
+      // address, it sets it FREE while applying that BNDUPD, before we see its BNDACK, and a lost BNDACK
+      // (kill -9, link loss) leaves us EXPIRED while it is FREE there (digest §5.1 last row, §5.3). So it
+      // goes back to the client only through mayAllocate, like to any other client: refused outside
+      // PARTNER-DOWN, the PARTNER-DOWN waits inside it. Our own addresses keep the shortcut: the partner
+      // never allocates them outside PARTNER-DOWN, and in it only after its MCLT waits.
+      if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') return true;
+      const owner = opts.ownership === 'binding-state' ? ownerByBindingState(lease) : ownerOfAddress(ip, secondaryShare);
+      return owner === role;
+    },
+
     leaseSeconds(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number {
       const v = opts.view();
       if (!v.service.mcltApplies) return desiredSeconds;
@@ -140,5 +152,6 @@ export function deferredPolicy(get: () => AllocationPolicy): AllocationPolicy {
     mayAllocate: (ip, lease, now) => get().mayAllocate(ip, lease, now),
     mayAnswer: (request, now) => get().mayAnswer?.(request, now) ?? true,
     leaseSeconds: (ip, desired, lease, now) => get().leaseSeconds?.(ip, desired, lease, now) ?? desired,
+    mayRebind: (ip, lease, now) => get().mayRebind?.(ip, lease, now) ?? true,
   };
 }

@@ -176,7 +176,7 @@ export class SimServer {
   readonly store: DurableStore;
   engine: DhcpEngine | undefined;
   peer: FailoverPeer | undefined;
-  /** Sweep phase: first sweep this long after start, then every 5 s (server-command.ts SWEEP_INTERVAL_MS). */
+  /** The lease sweep (server-command.ts SWEEP_INTERVAL_MS): every this many ms from start; 0 = only when the test calls it. */
   sweepMs = 5000;
   private readonly clock: FakeClock;
   private readonly config: Config;
@@ -212,6 +212,7 @@ export class SimServer {
     this.peer = peer;
     await peer.start();
     const sweep = (): void => {
+      if (this.sweepMs <= 0) return;
       this.sweepTimer = this.clock.setTimer(this.sweepMs, () => { void engine.sweepExpired().catch(() => undefined); sweep(); });
     };
     sweep();
