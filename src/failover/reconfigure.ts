@@ -18,7 +18,9 @@ export interface ReconfigurePlan {
 }
 
 type Field = keyof FailoverConfig;
-const IDENTITY: readonly Field[] = ['relationship', 'role', 'address', 'port', 'partner', 'partnerDialect'];
+/** Fields a running peer applies only on restart (the operator's restart hash covers exactly these). */
+export const IDENTITY_FIELDS: readonly Field[] = ['relationship', 'role', 'address', 'port', 'partner', 'partnerDialect'];
+const IDENTITY = IDENTITY_FIELDS;
 const LINK: readonly Field[] = ['mcltSeconds', 'maxUnackedUpdates', 'maxResponseDelaySeconds'];
 /** The primary sends the HBA in CONNECT; the secondary uses the primary's. */
 const PRIMARY_LINK: readonly Field[] = ['mode', 'splitPercent'];

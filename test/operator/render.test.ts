@@ -72,6 +72,18 @@ test('pure: the same input gives identical objects and hash; scope order does no
   const dr = render(d);
   assert.ok(dr.ok);
   assert.notDeepEqual(restart(dr.objects), restart(a.objects), 'a failover port change restarts the pods');
+  // What the servers apply live (failover/reconfigure.ts) does not restart them: MCLT, split, switchover.
+  const template = (objs: readonly KubeObject[]) => byKind(objs as unknown as Json[], 'StatefulSet').map((s) => JSON.stringify(s.spec.template));
+  const live = rel('site-a'); live.spec.mcltSeconds = 1800; live.spec.loadBalancePercent = 70; live.spec.stateSwitchoverSeconds = 600;
+  const lr = render(live);
+  assert.ok(lr.ok);
+  assert.notEqual(lr.inputHash, a.inputHash, 'the ConfigMap changes');
+  assert.deepEqual(template(lr.objects), template(a.objects), 'MCLT, split and switchover reach the servers without a pod restart');
+  // A role change is identity: hot standby with the other server active restarts both.
+  const roles = rel('site-a'); roles.spec.mode = 'hotStandby'; (roles.spec as Json).activeServer = roles.spec.servers[1]!.name; delete (roles.spec as Json).loadBalancePercent;
+  const rr = render(roles);
+  assert.ok(rr.ok, JSON.stringify(!rr.ok && rr.problems));
+  assert.notDeepEqual(restart(rr.objects), restart(a.objects), 'a role change restarts the pods');
 });
 
 test('every rendered server config passes the server validator (including the failover section)', () => {

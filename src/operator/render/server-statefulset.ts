@@ -1,5 +1,6 @@
 // One managed server: a StatefulSet of one replica (hostNetwork, pinned to its node, a Redis sidecar on a
 // unix socket, a lease volume per server). Pure: same input, same output.
+import { IDENTITY_FIELDS } from '../../failover/reconfigure.ts';
 import { hashOf } from './hash.ts';
 import { configKey, configMapName, ownerReferences, relationshipLabels, serverLabels, serverSelector, statefulSetName } from './names.ts';
 import { CRD_DEFAULTS, secretKey } from './server-config.ts';
@@ -35,6 +36,12 @@ function antiAffinity(rel: DhcpFailoverRelationship, partner: RelationshipServer
   };
 }
 
+function failoverIdentity(failover: RawConfig['failover']): Record<string, unknown> | undefined {
+  if (failover === undefined) return undefined;
+  const f = failover as Record<string, unknown>;
+  return Object.fromEntries(IDENTITY_FIELDS.map((k) => [k, f[k]]));
+}
+
 export function renderServerStatefulSet(
   rel: DhcpFailoverRelationship, index: 0 | 1, config: RawConfig, inputHash: string, opts: RenderOptions,
 ): KubeObject {
@@ -45,9 +52,11 @@ export function renderServerStatefulSet(
   const failoverPort = spec.port ?? CRD_DEFAULTS.port;
   const hasSecret = spec.sharedSecretRef !== undefined;
   const redis = spec.redis ?? {};
-  // logLevel is applied on reload (server-command.ts): changing it must not restart the pods.
+  // Only what a running server cannot apply on reload restarts the pods (server-command.ts restartOnlyChanges,
+  // failover/reconfigure.ts): logLevel and the failover section's MCLT, split, reserve, mode, switchover and
+  // secret are applied live from the ConfigMap; the relationship's identity is not.
   const { logLevel: _hotReloaded, ...restartRelevant } = config.server;
-  const restartHash = hashOf({ server: restartRelevant, failover: config.failover, image: spec.image ?? opts.serverImage, redisImage: opts.redisImage });
+  const restartHash = hashOf({ server: restartRelevant, failover: failoverIdentity(config.failover), image: spec.image ?? opts.serverImage, redisImage: opts.redisImage });
 
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name: configMapName(rel), items: [{ key: configKey(server.name), path: 'config.yaml' }] } },
