@@ -19,6 +19,25 @@ export function partnerKnowledgeOf(lease: Pick<Lease, 'tsfp' | 'partnerExpiresAt
   return { ackedPet: lease.pendingAck === true ? undefined : lease.partnerExpiresAt, receivedPet: lease.tsfp };
 }
 
+/**
+ * What the partner knows about the binding a lease given on this record continues (invariant 8;
+ * policy.leaseSeconds). A record's PETs are about the client binding it holds, and the partner keeps
+ * waiting for them only while it still believes that binding, so they count only for an ACTIVE record:
+ * a renewal. Any other record starts a new binding, and a first binding gets MCLT:
+ * - FREE / BACKUP / ABANDONED: no binding. A `tsfp` kept there is a PET about the previous client (kept
+ *   for the PARTNER-DOWN waits); the partner, which knows the address as free, waits only
+ *   max(PD start, its tsfp) + MCLT before reusing it (partnerPoolUsableAt) and ignores its own sent PET.
+ * - EXPIRED / RELEASED / RESET: the end of the binding is reported (or owed), and the partner frees the
+ *   address while applying that BNDUPD, before we see its BNDACK (digest §5.1, §5.3).
+ * Another client's ACTIVE record is reused only in PARTNER-DOWN after reallocateToOtherClientAt, more
+ * than MCLT after every PET on it, so its PETs give nothing there anyway.
+ */
+export function partnerKnowledgeForLeaseOn(
+  lease: Pick<Lease, 'state' | 'tsfp' | 'partnerExpiresAt' | 'pendingAck'> | undefined,
+): PartnerKnowledge {
+  return lease?.state === 'active' ? partnerKnowledgeOf(lease) : {};
+}
+
 export interface LeaseTimeInput {
   /** The lease time the server would give without failover (D). */
   readonly desiredMs: number;

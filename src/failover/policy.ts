@@ -8,7 +8,7 @@ import type { Lease } from '../leases/lease.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
 import type { FailoverConfig } from './config.ts';
 import { requestKeyOf, shouldAnswer, type BucketMap, type HbaPolarity } from './load-balance.ts';
-import { leaseTimeFor, partnerKnowledgeOf, partnerPoolUsableAt, reallocateToOtherClientAt } from './mclt.ts';
+import { leaseTimeFor, partnerKnowledgeForLeaseOn, partnerKnowledgeOf, partnerPoolUsableAt, reallocateToOtherClientAt } from './mclt.ts';
 import { emptyGuard, observeClient, type GuardState } from './partner-down-guard.ts';
 import type { ServicePolicy } from './service-state.ts';
 import type { Role, ServerState } from './state-machine.ts';
@@ -126,7 +126,8 @@ export function createFailoverPolicy(opts: {
       // (kill -9, link loss) leaves us EXPIRED while it is FREE there (digest §5.1 last row, §5.3). So it
       // goes back to the client only through mayAllocate, like to any other client: refused outside
       // PARTNER-DOWN, the PARTNER-DOWN waits inside it. Our own addresses keep the shortcut: the partner
-      // never allocates them outside PARTNER-DOWN, and in it only after its MCLT waits.
+      // never allocates them outside PARTNER-DOWN, and in it only after PD start + MCLT — which covers the
+      // binding because it is a new one (leaseSeconds credits PETs only on an ACTIVE record: MCLT here).
       if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') return true;
       const owner = opts.ownership === 'binding-state' ? ownerByBindingState(lease) : ownerOfAddress(ip, secondaryShare);
       return owner === role;
@@ -135,7 +136,7 @@ export function createFailoverPolicy(opts: {
     leaseSeconds(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number {
       const v = opts.view();
       if (!v.service.mcltApplies) return desiredSeconds;
-      const r = leaseTimeFor({ desiredMs: desiredSeconds * 1000, now, mcltMs: v.mcltMs, partner: lease ? partnerKnowledgeOf(lease) : {}, skewMs: v.skewMs });
+      const r = leaseTimeFor({ desiredMs: desiredSeconds * 1000, now, mcltMs: v.mcltMs, partner: partnerKnowledgeForLeaseOn(lease), skewMs: v.skewMs });
       pets.set(ip, r.pet);
       if (pets.size > 100_000) pets.delete(pets.keys().next().value!);
       return Math.max(1, Math.floor(r.leaseMs / 1000));
