@@ -18,6 +18,8 @@ const WITH_CLIENT: ReadonlySet<BindingState> = new Set(['active', 'expired', 're
  */
 const NO_CLIENT_CHADDR = { htype: 1, address: Buffer.alloc(6) };
 
+const ENDED: ReadonlySet<Lease['state']> = new Set(['expired', 'released', 'reset']);
+
 /** One binding transaction for `lease`, as this server reports it to the partner. */
 export function bindingOf(lease: Lease, ctx: { now: number; dialect: WireDialect; subnetMask?: Ipv4 | undefined }): Binding {
   const wire = bindingStateToWire(lease.state, ctx.dialect);
@@ -34,6 +36,10 @@ export function bindingOf(lease: Lease, ctx: { now: number; dialect: WireDialect
     ...(withClient && lease.clientId !== undefined ? { clientIdentifier: Buffer.from(lease.clientId, 'hex') } : {}),
     ...(hardware !== undefined ? { clientHardwareAddress: hardware } : {}),
     ...(active ? { leaseExpirationTime: seconds(lease.expiresAt), potentialExpirationTime: seconds(Math.max(lease.tstp ?? lease.expiresAt, lease.expiresAt)) } : {}),
+    // ISC keeps a received PET as the lease's tsfp whatever the state, and credits it to the next client; as ISC
+    // does itself (tstp = ends on expiry/release, sent with every update), an ended binding carries its end as PET,
+    // so the old client's PET is not credited to a new one there.
+    ...(!active && ctx.dialect === 'isc' && ENDED.has(lease.state) ? { potentialExpirationTime: seconds(Math.min(lease.expiresAt, ctx.now)) } : {}),
     startTimeOfState: seconds(lease.cltt || ctx.now),
     ...(lease.cltt > 0 ? { clientLastTransactionTime: seconds(lease.cltt) } : {}),
     ...(ctx.dialect === 'ms' ? { msClientSubnetMask: ctx.subnetMask ?? (0xffffffff as Ipv4) } : {}),

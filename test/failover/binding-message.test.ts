@@ -27,6 +27,16 @@ describe('binding transactions in the partner\'s dialect', () => {
     assert.equal(bindingOf(lease('free'), { now: NOW, dialect: 'isc' }).leaseExpirationTime, undefined);
   });
 
+  it('ISC: an ended binding carries its end as PET (ISC credits a kept PET to the next client), never a later one', () => {
+    for (const state of ['expired', 'released', 'reset'] as const) {
+      assert.equal(bindingOf(lease(state, { expiresAt: NOW - 5_000 }), { now: NOW, dialect: 'isc' }).potentialExpirationTime, (NOW - 5_000) / 1000, state);
+      // Released early: the lease end is still ahead, the binding ended now.
+      assert.equal(bindingOf(lease(state), { now: NOW, dialect: 'isc' }).potentialExpirationTime, NOW / 1000, state);
+    }
+    assert.equal(bindingOf(lease('free'), { now: NOW, dialect: 'isc' }).potentialExpirationTime, undefined);
+    assert.equal(bindingOf(lease('expired'), { now: NOW, dialect: 'ms', subnetMask: MASK as Ipv4 }).potentialExpirationTime, undefined, 'other dialects unchanged');
+  });
+
   it('Microsoft: redistribution codes, IP-flags always, RELEASED as ACTIVE + flag, the subnet mask in every transaction', () => {
     const ctx = { now: NOW, dialect: 'ms' as const, subnetMask: MASK as Ipv4 };
     const released = bindingOf(lease('released'), ctx);
