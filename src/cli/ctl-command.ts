@@ -5,10 +5,15 @@ import { isIpv4 } from '../net/ipv4.ts';
 
 export const CTL_COMMANDS = ['status', 'lease', 'partner-down', 'resync'] as const;
 export const DEFAULT_CTL_SERVER = 'http://127.0.0.1:8067';
+/** The bearer token when no --token-file is given. */
+export const CTL_TOKEN_ENV = 'DHCP_FAILOVER_TOKEN';
 
 export interface CtlOptions {
   readonly server: string;
-  readonly tokenFile?: string;
+  /** File holding the bearer token (server.admin.tokenFile); wins over the environment's DHCP_FAILOVER_TOKEN. */
+  readonly tokenFile?: string | undefined;
+  /** Where DHCP_FAILOVER_TOKEN is read; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly json: boolean;
   readonly command: string;
   readonly args: readonly string[];
@@ -35,10 +40,27 @@ interface StatusJson {
   };
 }
 
+/** The bearer token from --token-file, else DHCP_FAILOVER_TOKEN; undefined = none (loopback or a lab server). */
+export function ctlToken(opts: Pick<CtlOptions, 'tokenFile' | 'env'>): string | undefined {
+  if (opts.tokenFile) {
+    let text: string;
+    try { text = readFileSync(opts.tokenFile, 'utf8'); } catch (err) {
+      throw new CtlError(`cannot read --token-file ${opts.tokenFile}: ${(err as Error).message}`);
+    }
+    const token = text.trim();
+    if (token === '') throw new CtlError(`--token-file ${opts.tokenFile} is empty`);
+    return token;
+  }
+  const fromEnv = (opts.env ?? process.env)[CTL_TOKEN_ENV]?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
+
 async function call(opts: CtlOptions, path: string, init: RequestInit = {}): Promise<unknown> {
   const url = new URL(path, opts.server.endsWith('/') ? opts.server : `${opts.server}/`);
   const headers: Record<string, string> = {};
-  if (opts.tokenFile) headers.authorization = `Bearer ${readFileSync(opts.tokenFile, 'utf8').trim()}`;
+  // Sent with every call: /status and /leases need it too when read from off the server's host.
+  const token = ctlToken(opts);
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
@@ -48,7 +70,12 @@ async function call(opts: CtlOptions, path: string, init: RequestInit = {}): Pro
   const body = await res.text();
   let parsed: unknown;
   try { parsed = JSON.parse(body); } catch { throw new CtlError(`${url.href} answered ${res.status} with something that is not JSON: ${body.slice(0, 200)}`); }
-  if (!res.ok) throw new CtlError(`${url.pathname}: ${res.status} ${(parsed as { error?: string }).error ?? body.slice(0, 200)}`);
+  if (!res.ok) {
+    const hint = res.status !== 401 ? ''
+      : token === undefined ? ` (give the token with --token-file FILE or ${CTL_TOKEN_ENV}: the server's admin.tokenFile, in a pod the mounted shared secret)`
+        : ` (the token from ${opts.tokenFile ? `--token-file ${opts.tokenFile}` : CTL_TOKEN_ENV} is not the server's admin.tokenFile)`;
+    throw new CtlError(`${url.pathname}: ${res.status} ${(parsed as { error?: string }).error ?? body.slice(0, 200)}${hint}`);
+  }
   return parsed;
 }
 

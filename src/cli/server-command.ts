@@ -130,7 +130,8 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       ...(peer !== undefined && { failover: peer.status() }),
     }),
     ...(peer !== undefined && { actions: { 'partner-down': () => peer!.adminPartnerDown(), resync: () => peer!.adminResync() } }),
-    actionToken: () => (config.server.admin.tokenFile ? readFileSync(config.server.admin.tokenFile, 'utf8').trim() : undefined),
+    // Guards /status, /leases (from off-host) and the actions; read per request (a rotated Secret applies at once).
+    adminToken: () => (config.server.admin.tokenFile ? readFileSync(config.server.admin.tokenFile, 'utf8').trim() : undefined),
   });
   // Failover listener, DHCP socket, admin endpoint. If one cannot bind (BindError), what was started is
   // stopped again, so the process exits with the error instead of running half a server.

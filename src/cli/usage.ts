@@ -2,7 +2,7 @@
 // The texts live in one place so main.ts stays parsing and wiring; the defaults they quote are the code's own.
 import { DhcpFailoverError } from '../errors.ts';
 import { DEFAULT_RENDER_OPTIONS } from '../operator/render/types.ts';
-import { DEFAULT_CTL_SERVER } from './ctl-command.ts';
+import { CTL_TOKEN_ENV, DEFAULT_CTL_SERVER } from './ctl-command.ts';
 import { LOCAL_PAIR_PORTS, LOCAL_PAIR_SIDES } from './local-pair-command.ts';
 
 export const COMMANDS = ['server', 'local-pair', 'ctl', 'render', 'operator'] as const;
@@ -61,9 +61,16 @@ commands:
 
 options:
   --server URL             the server's admin endpoint (default ${DEFAULT_CTL_SERVER})
-  --token-file FILE        file holding the bearer token for partner-down and resync (server.admin.tokenFile)
+  --token-file FILE        file holding the bearer token (the server's server.admin.tokenFile; in a pod the
+                           mounted shared secret); sent with every command
   --json                   print the admin API's JSON instead of text
   -h, --help               print this text
+
+environment:
+  ${CTL_TOKEN_ENV}      the bearer token, when --token-file is not given
+
+A server with a token file wants the token for partner-down and resync (from loopback too), and for
+status and lease when called from another host; from its own host they need none.
 `;
 
 const RENDER_USAGE = `usage: dhcp-failover render -f FILE [-f FILE...] [--server-image IMAGE]

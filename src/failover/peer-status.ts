@@ -3,6 +3,7 @@
 import type { FailoverMetrics } from '../metrics/registry.ts';
 import type { FailoverConfig } from './config.ts';
 import { bucketCount, type HbaPolarity } from './load-balance.ts';
+import { unackedClients, type GuardState, type PartnerDownQuery } from './partner-down-guard.ts';
 import { PARTNER_STATES, SERVER_STATES, serviceOf, type Snapshot } from './state-machine.ts';
 
 export interface FailoverStatus {
@@ -20,6 +21,45 @@ export interface FailoverStatus {
   /** The hash-bucket split in force (ours as primary, the primary's from CONNECT as secondary): RFC 3074 buckets of 256. */
   readonly loadBalance: { readonly primaryBuckets: number; readonly primaryPercent: number };
   readonly service: ReturnType<typeof serviceOf>;
+  /** The automatic COMMUNICATIONS-INTERRUPTED → PARTNER-DOWN move; null without a state switchover interval. */
+  readonly autoPartnerDown: AutoPartnerDownStatus | null;
+}
+
+/** Where the automatic partner-down stands, as the switchover timer will judge it (partner-down-guard.ts). */
+export interface AutoPartnerDownStatus {
+  readonly switchoverSeconds: number;
+  /** In COMMUNICATIONS-INTERRUPTED: when the safe period ends (ISO); null in any other state. */
+  readonly safePeriodEndsAt: string | null;
+  /** The partner's clients seen unanswered since communications were lost (0 outside COMMUNICATIONS-INTERRUPTED). */
+  readonly unansweredClients: number;
+  /** How many unanswered clients the move needs. */
+  readonly clientsNeeded: number;
+  /** In COMMUNICATIONS-INTERRUPTED after the safe period, with too few unanswered clients: the move waits for evidence. */
+  readonly waitingForEvidence: boolean;
+}
+
+/** The guard query the switchover timer asks (peer.ts) and /status reports: one definition for both. */
+export function partnerDownQueryOf(config: Pick<FailoverConfig, 'stateSwitchoverSeconds' | 'loadBalanceMaxSeconds'>, commsLostAt: number, now: number): PartnerDownQuery {
+  return {
+    now, commsLostAt, switchoverMs: (config.stateSwitchoverSeconds ?? 0) * 1000,
+    minUnackedClients: 1, maxAckDelayS: Math.max(1, config.loadBalanceMaxSeconds),
+  };
+}
+
+function autoPartnerDownOf(r: PeerReading): AutoPartnerDownStatus | null {
+  const seconds = r.config.stateSwitchoverSeconds;
+  if (seconds === undefined) return null;
+  const q = partnerDownQueryOf(r.config, r.snapshot.stos, r.now);
+  const clientsNeeded = Math.max(1, Math.trunc(q.minUnackedClients));
+  if (r.snapshot.state !== 'communications-interrupted') {
+    return { switchoverSeconds: seconds, safePeriodEndsAt: null, unansweredClients: 0, clientsNeeded, waitingForEvidence: false };
+  }
+  const unanswered = unackedClients(r.guard, q).length;
+  return {
+    switchoverSeconds: seconds, safePeriodEndsAt: new Date(q.commsLostAt + q.switchoverMs).toISOString(),
+    unansweredClients: unanswered, clientsNeeded,
+    waitingForEvidence: r.now - q.commsLostAt >= q.switchoverMs && unanswered < clientsNeeded,
+  };
 }
 
 /** The running peer, as status and gauges read it. */
@@ -37,6 +77,8 @@ export interface PeerReading {
   readonly queuedUpdates: number;
   readonly hba: Uint8Array;
   readonly polarity: HbaPolarity;
+  /** Partner-down evidence collected while communications are interrupted (policy.ts). */
+  readonly guard: GuardState;
 }
 
 export function statusOf(r: PeerReading): FailoverStatus {
@@ -54,6 +96,7 @@ export function statusOf(r: PeerReading): FailoverStatus {
     mcltSeconds: Math.round(snap.config.mcltMs / 1000),
     loadBalance: { primaryBuckets, primaryPercent: Math.round((primaryBuckets / 256) * 100) },
     service: serviceOf(snap),
+    autoPartnerDown: autoPartnerDownOf(r),
   };
 }
 

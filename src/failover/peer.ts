@@ -18,7 +18,7 @@ import { FailoverTransport } from './connection.ts';
 import type { Link, LinkSettings, PartnerParams } from './link.ts';
 import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
-import { setGauges, setQueueGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
+import { partnerDownQueryOf, setGauges, setQueueGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
 import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
 import { PoolBalancer, poolOwnershipOf } from './pool-balancer.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
@@ -301,10 +301,7 @@ export class FailoverPeer {
     if (t === 'startup') return { kind: 'startup-timer' };
     if (t === 'recover-wait') return { kind: 'recover-wait-timer' };
     const now = this.opts.clock.now();
-    const evidence = shouldPartnerDown(this.policy.guard(), {
-      now, commsLostAt: this.snap.stos, switchoverMs: (this.config.stateSwitchoverSeconds ?? 0) * 1000,
-      minUnackedClients: 1, maxAckDelayS: Math.max(1, this.config.loadBalanceMaxSeconds),
-    });
+    const evidence = shouldPartnerDown(this.policy.guard(), partnerDownQueryOf(this.config, this.snap.stos, now));
     return { kind: 'switchover-timer', partnerDownEvidence: evidence };
   }
 
@@ -443,7 +440,7 @@ export class FailoverPeer {
     return {
       config: this.cfg, snapshot: this.snap, now: this.opts.clock.now(), commsOk: this.commsOk, linkRemote: this.link?.remote,
       skewSeconds: this.skewSeconds(), unackedUpdates: this.sync.queue.inflightCount, queuedUpdates: this.sync.queue.pendingCount,
-      hba: this.hba, polarity: polarityOf(this.cfg),
+      hba: this.hba, polarity: polarityOf(this.cfg), guard: this.policy.guard(),
     };
   }
 

@@ -17,6 +17,8 @@ export interface ServerMetrics {
   readonly storeWriteSeconds: client.Histogram;
   readonly configReloads: client.Counter<'result'>;
   readonly configInfo: client.Gauge<'hash'>;
+  /** Admin requests refused (src/admin/http.ts): path = the route, reason = missing_token, wrong_token, token_unavailable, not_loopback. */
+  readonly adminRefused: client.Counter<'path' | 'reason'>;
 }
 
 /** `collectLeases` runs at scrape time so the lease gauges cost nothing on the packet path. */
@@ -53,6 +55,7 @@ export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics
     }),
     configReloads: new client.Counter({ name: 'dhcp_config_reloads_total', help: 'Config file reloads, by result (applied, rejected: invalid file, refused_empty: valid file listing no scope while scopes are served, failed: error while applying)', labelNames: ['result'], registers: [registry] }),
     configInfo: new client.Gauge({ name: 'dhcp_config_info', help: 'Hash of the config in use (value 1)', labelNames: ['hash'], registers: [registry] }),
+    adminRefused: new client.Counter({ name: 'dhcp_admin_requests_refused_total', help: 'Admin HTTP requests refused, by route and reason (missing_token, wrong_token, token_unavailable: server.admin.tokenFile unreadable or empty, not_loopback: an action from a remote caller without a token configured)', labelNames: ['path', 'reason'], registers: [registry] }),
   };
   return metrics;
 }

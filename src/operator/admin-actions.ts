@@ -6,9 +6,9 @@
 // annotation, so each request runs exactly once; to repeat it, annotate again.
 import { log } from '../log.ts';
 import { managedIndices } from './render/relationship.ts';
-import { secretKey } from './render/server-config.ts';
 import { ANNOTATIONS, RELATIONSHIP_KIND, type DhcpFailoverRelationship } from './render/types.ts';
 import type { Kube } from './kube.ts';
+import { tokenFromSecret } from './secret-value.ts';
 
 export const ADMIN_ACTIONS = [
   { annotation: ANNOTATIONS.forcePartnerDown, action: 'partner-down' },
@@ -24,7 +24,7 @@ async function defaultPost(url: string, token: string | undefined): Promise<{ st
 
 export interface AdminActionDeps {
   readonly kube: Pick<Kube, 'patchRelationshipAnnotations' | 'event'>;
-  /** Reads the shared-secret Secret (data base64) when an action runs. */
+  /** Reads the shared-secret Secret (data base64) when an action runs: a fresh GET, actions are rare. */
   readonly secret: () => Promise<{ data?: Record<string, string> | undefined } | undefined>;
   readonly baseUrlFor: (rel: DhcpFailoverRelationship, server: { name: string; address: string }) => string;
   readonly post?: PostAction;
@@ -39,12 +39,6 @@ export function resolveTarget(rel: DhcpFailoverRelationship, serverName: string)
   if (!managed.has(i as 0 | 1)) return { ok: false, why: `${s.name} is not managed by the operator (external partner)` };
   if (!s.address) return { ok: false, why: `${s.name} has no address` };
   return { ok: true, server: { name: s.name, address: s.address } };
-}
-
-function tokenOf(rel: DhcpFailoverRelationship, secret: { data?: Record<string, string> | undefined } | undefined): string | undefined {
-  const key = secretKey(rel);
-  const b64 = secret?.data?.[key];
-  return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8').trim();
 }
 
 /** Runs every requested action once and removes its annotation; returns what was done (for tests and logs). */
@@ -62,7 +56,7 @@ export async function runAdminActions(rel: DhcpFailoverRelationship, deps: Admin
     } else {
       const url = `${deps.baseUrlFor(rel, target.server)}/failover/${action}`;
       try {
-        const res = await (deps.post ?? defaultPost)(url, tokenOf(rel, await deps.secret()));
+        const res = await (deps.post ?? defaultPost)(url, tokenFromSecret(rel, await deps.secret()));
         outcome = res.status >= 200 && res.status < 300
           ? { type: 'Normal', reason: 'AdminAction', message: `${action} on ${target.server.name}: ${res.body}` }
           : { type: 'Warning', reason: 'AdminActionFailed', message: `${action} on ${target.server.name}: HTTP ${res.status} ${res.body}` };

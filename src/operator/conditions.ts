@@ -1,14 +1,35 @@
 // Conditions and the relationship status, computed purely from what was observed and what reconcile did.
-// Status is written only when this result differs from the stored one.
+// Status is written only when this result differs from the stored one. `Ready` means clients get
+// everything they should: every managed pod ready with the current config AND serving in NORMAL.
+// `Degraded` names the worst failover problem the servers report (SERVER_REASONS; docs/crds.md "Conditions").
 import { managedIndices } from './render/relationship.ts';
 import { statefulSetName } from './render/names.ts';
-import type { Condition, DhcpFailoverRelationship, RelationshipStatus, RenderResult } from './render/types.ts';
+import { ANNOTATIONS, type Condition, type DhcpFailoverRelationship, type RelationshipStatus, type RenderResult } from './render/types.ts';
 import type { ServerReport } from './server-status.ts';
 
 /** lastContact and lastSuccessfulSync are refreshed at most this often when nothing else changed (fewer status writes). */
 export const STATUS_HEARTBEAT_MS = 5 * 60_000;
 
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded'] as const;
+
+/**
+ * Binding updates a server in NORMAL may have outstanding (unacked + queued) before the relationship is
+ * Degraded `UnackedUpdates`; the chart's DhcpFailoverUpdatesBacklog alert uses the same default (100).
+ */
+export const UNACKED_UPDATES_THRESHOLD = 100;
+
+/**
+ * Reasons a server's report gives, worst first: the first one present is Degraded's reason (and Ready's,
+ * but for UnackedUpdates: clients are still served in full). Render problems and ApiWarning rank above.
+ */
+export const SERVER_REASONS = [
+  'ServerUnreachable', 'PartnerDown', 'CommunicationsInterrupted', 'ServerStopping', 'UnexpectedState', 'Recovering', 'UnackedUpdates',
+] as const;
+export type ServerReason = typeof SERVER_REASONS[number];
+
+/** States in which a server is rebuilding or checking its bindings with its partner (Progressing and Degraded `Recovering`). */
+export const RECOVERY_STATES: ReadonlySet<string> = new Set(['startup', 'recover', 'recover-wait', 'recover-done', 'potential-conflict', 'conflict-done', 'resolution-interrupted']);
+const STOPPING_STATES: ReadonlySet<string> = new Set(['paused', 'shutdown']);
 
 /**
  * Sets `cond` in `list` (by type), keeping `lastTransitionTime` when the status did not change, and
@@ -37,6 +58,9 @@ export interface ObservedServer {
   readonly inputHash?: string | undefined;
   /** Hash of the pod template (rollout.ts: a different one restarts the pod). */
   readonly templateHash?: string | undefined;
+  /** The StatefulSet controller's revisions: they differ while its pod is being replaced by a new template. */
+  readonly currentRevision?: string | undefined;
+  readonly updateRevision?: string | undefined;
 }
 
 export interface StatusInput {
@@ -46,10 +70,12 @@ export interface StatusInput {
   readonly statefulSets: ReadonlyMap<string, ObservedServer>;
   /** ISO time, used only for transitions. */
   readonly now: string;
-  /** What each server reported on /status, by server name (server-status.ts). */
+  /** What each server reported on /status, by server name (server-status.ts); absent: not polled. */
   readonly reports?: ReadonlyMap<string, ServerReport>;
   /** The API server's warnings for the applied objects (e.g. Pod Security "would violate"). */
   readonly warnings?: readonly string[];
+  /** Server restarts the rollout plan holds back (rollout.ts), by server name. */
+  readonly rolloutHeld?: readonly { readonly server: string; readonly waitingFor: string }[];
 }
 
 type ServerEntry = NonNullable<RelationshipStatus['servers']>[number];
@@ -67,6 +93,126 @@ function withReport(entry: ServerEntry, report: ServerReport | undefined, prev: 
   return out;
 }
 
+/** One managed server, as the conditions judge it. */
+export interface ServerView {
+  readonly name: string;
+  /** The partner's name (spec order), for messages. */
+  readonly partner: string;
+  /** Its pod is ready with the current config and generation. */
+  readonly ready: boolean;
+  /** Its StatefulSet is being replaced or updated (template, generation, input or revision not current). */
+  readonly rolling: boolean;
+  readonly report: ServerReport | undefined;
+  /** The last successful /status read known (the poller's, else the stored status'). */
+  readonly lastContact: string | undefined;
+}
+
+export interface Finding { readonly reason: ServerReason; readonly server: string; readonly message: string }
+
+export interface ServerAssessment {
+  /** Failover problems, worst first (SERVER_REASONS order, then spec order). */
+  readonly findings: readonly Finding[];
+  /** Servers whose pod is not ready with the current config. */
+  readonly notReady: readonly string[];
+  /** Ready servers that have not reported a failover state yet (or are not polled). */
+  readonly unknown: readonly string[];
+  /** Servers being rolled out (rolling, or not ready). */
+  readonly rolling: readonly string[];
+}
+
+const partnerOf = (r: ServerReport, partner: string): string => `${partner} ${r.partnerState ?? 'not connected'}`;
+
+/** What COMMUNICATIONS-INTERRUPTED will lead to: the partner-down guard's evidence, or the administrator. */
+function partnerDownNote(r: ServerReport): string {
+  const g = r.autoPartnerDown;
+  if (g !== undefined && g.waitingForEvidence) return `automatic partner-down waiting for evidence: ${g.unansweredClients} unanswered partner client${g.unansweredClients === 1 ? '' : 's'} (needs ${g.clientsNeeded})`;
+  if (g !== undefined) return `automatic partner-down possible after ${g.safePeriodEndsAt ?? 'the safe period'} once ${g.clientsNeeded} partner client${g.clientsNeeded === 1 ? '' : 's'} go${g.clientsNeeded === 1 ? 'es' : ''} unanswered (${g.unansweredClients} so far)`;
+  if (r.automaticPartnerDown === false) return 'partner-down only by an administrator (no stateSwitchoverSeconds)';
+  return '';
+}
+
+/** The failover finding of one reachable report, if any. */
+function findingOf(v: ServerView, r: ServerReport, unackedThreshold: number): Finding | undefined {
+  const at = (reason: ServerReason, message: string): Finding => ({ reason, server: v.name, message });
+  if (r.state === 'normal') {
+    const n = r.outstandingUpdates ?? 0;
+    return n > unackedThreshold ? at('UnackedUpdates', `${v.name}: normal with ${n} binding updates not acked by ${v.partner} (threshold ${unackedThreshold})`) : undefined;
+  }
+  if (r.state === 'partner-down') return at('PartnerDown', `${v.name}: partner-down, serving ${v.partner}'s clients alone (${partnerOf(r, v.partner)})`);
+  if (r.state === 'communications-interrupted') {
+    const note = partnerDownNote(r);
+    return at('CommunicationsInterrupted', `${v.name}: communications-interrupted (${partnerOf(r, v.partner)})${note ? `; ${note}` : ''}`);
+  }
+  if (STOPPING_STATES.has(r.state)) return at('ServerStopping', `${v.name}: ${r.state}`);
+  if (RECOVERY_STATES.has(r.state)) return at('Recovering', `${v.name}: ${r.state} (${partnerOf(r, v.partner)})`);
+  return at('UnexpectedState', `${v.name}: ${r.state}`);
+}
+
+/**
+ * Judges each managed server. A server whose pod is not ready and that cannot be read is "not ready"
+ * (being rolled out, or never reached yet), not "unreachable": unreachable is a pod that runs (or ran
+ * with the current config and revision) whose /status cannot be read, or that refuses the token (401).
+ */
+export function assessServers(views: readonly ServerView[], opts: { unackedThreshold?: number } = {}): ServerAssessment {
+  const threshold = opts.unackedThreshold ?? UNACKED_UPDATES_THRESHOLD;
+  const findings: Finding[] = [];
+  const notReady: string[] = [], unknown: string[] = [], rolling: string[] = [];
+  for (const v of views) {
+    if (!v.ready) notReady.push(v.name);
+    if (v.rolling || !v.ready) rolling.push(v.name);
+    const r = v.report;
+    if (r === undefined) { if (v.ready) unknown.push(v.name); continue; }
+    if (r.state === 'unauthorized') {
+      // It answered, so it runs: the operator's token is missing or refused (server-status.ts).
+      findings.push({ reason: 'ServerUnreachable', server: v.name, message: `${v.name}: /status refused the operator's token (401)` });
+      continue;
+    }
+    if (r.state === 'unreachable') {
+      const explained = !v.ready && (v.rolling || v.lastContact === undefined);
+      if (!explained) findings.push({ reason: 'ServerUnreachable', server: v.name, message: `${v.name}: /status unreachable${v.lastContact !== undefined ? ` (last contact ${v.lastContact})` : ' (never reached)'}` });
+      continue;
+    }
+    const f = findingOf(v, r, threshold);
+    if (f !== undefined) findings.push(f);
+  }
+  const rank = (f: Finding) => SERVER_REASONS.indexOf(f.reason);
+  return { findings: findings.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f), notReady, unknown, rolling };
+}
+
+/** The three conditions for a relationship whose input is valid. */
+export function conditionsFor(a: ServerAssessment, opts: { warnings: readonly string[]; held: readonly { server: string; waitingFor: string }[] }): Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[] {
+  const { warnings, held } = opts;
+  const warned = warnings.length > 0 ? `the API server warned when the server objects were applied: ${warnings.join('; ')}` : undefined;
+  const blocking = a.findings.filter((f) => f.reason !== 'UnackedUpdates');
+  const waiting = [
+    ...(a.notReady.length > 0 ? [`waiting for ${a.notReady.join(', ')} to be ready with the current config`] : []),
+    ...(a.unknown.length > 0 ? [`${a.unknown.join(', ')}: failover state not reported yet`] : []),
+  ];
+  let ready: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+  if (blocking.length === 0 && a.notReady.length === 0 && a.unknown.length === 0) {
+    ready = { type: 'Ready', status: 'True', reason: 'ServersReady', message: 'every managed server pod is ready with the current config and serves in NORMAL' };
+  } else {
+    const reason = warned !== undefined ? 'ApiWarning' : blocking[0]?.reason ?? (a.notReady.length > 0 ? 'ServersNotReady' : 'StateUnknown');
+    ready = { type: 'Ready', status: 'False', reason, message: [...blocking.map((f) => f.message), ...waiting, ...(warned !== undefined ? [warned] : [])].join('; ') };
+  }
+  const degraded = warned !== undefined || a.findings.length > 0
+    ? { type: 'Degraded', status: 'True' as const, reason: warned !== undefined ? 'ApiWarning' : a.findings[0]!.reason, message: [...(warned !== undefined ? [warned] : []), ...a.findings.map((f) => f.message)].join('; ') }
+    : { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: 'the relationship and its scopes are valid and no server reports a failover problem' };
+  const recovering = a.findings.filter((f) => f.reason === 'Recovering');
+  const progress = [
+    ...held.map((h) => `the restart of ${h.server} waits for ${h.waitingFor}`),
+    ...(a.rolling.length > 0 ? [`rolling out ${a.rolling.join(', ')}`] : []),
+    ...recovering.map((f) => f.message),
+  ];
+  const progressing = progress.length > 0
+    ? { type: 'Progressing', status: 'True' as const, reason: held.length > 0 ? 'RolloutHeld' : a.rolling.length > 0 ? 'RollingOut' : 'Recovering', message: progress.join('; ') }
+    : { type: 'Progressing', status: 'False' as const, reason: 'UpToDate', message: 'all objects applied and rolled out; no server is recovering' };
+  return [ready, progressing, degraded];
+}
+
+const templateHashOf = (result: RenderResult, sts: string): string | undefined =>
+  result.ok ? result.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === sts)?.metadata.annotations?.[ANNOTATIONS.templateHash] : undefined;
+
 export function computeRelationshipStatus(input: StatusInput): RelationshipStatus {
   const { relationship: rel, result, statefulSets, now } = input;
   const warnings = input.warnings ?? [];
@@ -74,6 +220,7 @@ export function computeRelationshipStatus(input: StatusInput): RelationshipStatu
   const prev = rel.status;
   let conditions = prev?.conditions;
   const servers: NonNullable<RelationshipStatus['servers']> = [];
+  let synced = false;
   if (!result.ok) {
     const reason = result.problems[0]!.reason;
     const message = result.problems.map((p) => p.message).join('; ');
@@ -83,37 +230,35 @@ export function computeRelationshipStatus(input: StatusInput): RelationshipStatu
     for (const s of rel.spec.servers ?? []) servers.push({ name: s.name, state: 'unknown' });
   } else {
     const managed = new Set(managedIndices(rel));
-    const notReady: string[] = [];
-    for (const [i, s] of (rel.spec.servers ?? []).entries()) {
+    const views: ServerView[] = [];
+    const specServers = rel.spec.servers ?? [];
+    for (const [i, s] of specServers.entries()) {
       if (!managed.has(i as 0 | 1)) { servers.push({ name: s.name, state: 'unknown' }); continue; }
-      const o = statefulSets.get(statefulSetName(rel, s.name));
+      const sts = statefulSetName(rel, s.name);
+      const o = statefulSets.get(sts);
       const ready = o !== undefined && o.readyReplicas >= 1 && o.observedGeneration >= o.generation && o.inputHash === result.inputHash;
-      if (!ready) notReady.push(s.name);
+      const desiredTemplate = templateHashOf(result, sts);
+      const rolling = o === undefined || o.observedGeneration < o.generation || o.inputHash !== result.inputHash
+        || (desiredTemplate !== undefined && o.templateHash !== desiredTemplate)
+        || (o.currentRevision !== undefined && o.updateRevision !== undefined && o.currentRevision !== o.updateRevision);
       const prevEntry = prev?.servers?.find((x) => x.name === s.name);
-      servers.push(withReport({ name: s.name, state: 'unknown', ready }, input.reports?.get(s.name), prevEntry, now));
+      const report = input.reports?.get(s.name);
+      servers.push(withReport({ name: s.name, state: 'unknown', ready }, report, prevEntry, now));
+      views.push({ name: s.name, partner: specServers[1 - i]?.name ?? 'the partner', ready, rolling, report, lastContact: report?.lastContact ?? prevEntry?.lastContact });
     }
-    if (notReady.length === 0) {
-      conditions = setCondition(conditions, { type: 'Ready', status: 'True', reason: 'ServersReady', message: 'every managed server pod is ready with the current config' }, now, gen);
-      conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'UpToDate', message: 'all objects applied and rolled out' }, now, gen);
-    } else {
-      const message = `waiting for ${notReady.join(', ')} to be ready with the current config`;
-      const warned = warnings.length > 0 ? `${message}; the API server warned: ${warnings.join('; ')}` : message;
-      conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: warnings.length > 0 ? 'ApiWarning' : 'ServersNotReady', message: warned }, now, gen);
-      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'RollingOut', message }, now, gen);
-    }
-    conditions = warnings.length > 0
-      ? setCondition(conditions, { type: 'Degraded', status: 'True', reason: 'ApiWarning', message: `the API server warned when the server objects were applied: ${warnings.join('; ')}` }, now, gen)
-      : setCondition(conditions, { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'the relationship and its scopes are valid' }, now, gen);
+    const held = (input.rolloutHeld ?? []).filter((h) => views.some((v) => v.name === h.server));
+    for (const c of conditionsFor(assessServers(views), { warnings, held })) conditions = setCondition(conditions, c, now, gen);
+    // In sync: every managed server reports NORMAL with its partner NORMAL and nothing unacked (bindings flow both ways).
+    synced = views.length > 0 && views.every((v) => v.report?.state === 'normal' && v.report.partnerState === 'normal' && v.report.outstandingUpdates === 0);
   }
   const status: RelationshipStatus = { conditions, servers, scopeCount: result.scopes.length };
   if (warnings.length > 0) status.warnings = [...warnings];
   if (gen !== undefined) status.observedGeneration = gen;
   if (prev?.lastSuccessfulSync !== undefined) status.lastSuccessfulSync = prev.lastSuccessfulSync;
-  // In sync: every managed server reports NORMAL with its partner NORMAL (bindings flow both ways).
-  const managedEntries = servers.filter((x) => x.ready !== undefined);
-  const inSync = result.ok && managedEntries.length > 0 && managedEntries.every((x) => x.state === 'normal' && x.partnerState === 'normal');
-  if (inSync) {
-    const wasInSync = (prev?.servers ?? []).filter((x) => x.ready !== undefined).every((x) => x.state === 'normal' && x.partnerState === 'normal');
+  if (synced) {
+    // Moved when the pair is newly in sync, else at most once per heartbeat (fewer status writes).
+    const wasInSync = (prev?.servers ?? []).filter((x) => x.ready !== undefined).every((x) => x.state === 'normal' && x.partnerState === 'normal')
+      && findCondition(prev, 'Degraded')?.reason !== 'UnackedUpdates';
     const last = status.lastSuccessfulSync;
     if (last === undefined || !wasInSync || Date.parse(now) - Date.parse(last) >= STATUS_HEARTBEAT_MS) status.lastSuccessfulSync = now;
   }

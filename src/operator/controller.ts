@@ -11,6 +11,7 @@ import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
 import { LABELS, LABEL_VALUES, PORTS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions } from './render/types.ts';
+import { SecretValueCache } from './secret-value.ts';
 import { ServerStatusPoller } from './server-status.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -53,6 +54,7 @@ export class Controller {
   private synced = false;
   private syncedAt = 0;
   private readonly poller: ServerStatusPoller;
+  private readonly secretValues: SecretValueCache;
   private readonly statusOptions: Exclude<ControllerOptions['serverStatus'], false>;
 
   constructor(options: ControllerOptions) {
@@ -75,8 +77,15 @@ export class Controller {
     });
     this.metrics = options.metrics ?? createOperatorMetrics({ queueDepth: () => this.queue.depth });
     this.statusOptions = options.serverStatus === false ? undefined : options.serverStatus;
+    // The shared secret is also the servers' admin token (render/server-config.ts): /status wants it from off-host.
+    this.secretValues = new SecretValueCache({ metadata: (ns, name) => this.find('secrets', ns, name)?.metadata, read: (ns, name) => this.kube.readSecret(ns, name) });
     this.poller = new ServerStatusPoller({
       clock: options.clock, intervalMs: this.statusOptions?.intervalMs ?? 15_000,
+      tokenFor: async (key) => {
+        const [ns, name] = key.split('/') as [string, string];
+        const rel = this.observed.relationship(ns, name);
+        return rel === undefined ? undefined : this.secretValues.tokenFor(rel);
+      },
       onChange: (key) => { if (this.running) this.queue.add(key); },
     });
   }

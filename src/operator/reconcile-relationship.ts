@@ -73,13 +73,15 @@ function observedStatefulSets(owned: readonly KubeObject[]): Map<string, Observe
   const out = new Map<string, ObservedServer>();
   for (const o of owned) {
     if (o.kind !== 'StatefulSet') continue;
-    const status = (o as { status?: { readyReplicas?: number; observedGeneration?: number } }).status;
+    const status = (o as { status?: { readyReplicas?: number; observedGeneration?: number; currentRevision?: string; updateRevision?: string } }).status;
     out.set(o.metadata.name, {
       readyReplicas: status?.readyReplicas ?? 0,
       observedGeneration: status?.observedGeneration ?? 0,
       generation: o.metadata.generation ?? 1,
       inputHash: o.metadata.annotations?.[ANNOTATIONS.inputHash],
       templateHash: o.metadata.annotations?.[ANNOTATIONS.templateHash],
+      currentRevision: status?.currentRevision,
+      updateRevision: status?.updateRevision,
     });
   }
   return out;
@@ -110,6 +112,8 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
   let outcome: ReconcileOutcome = 'unchanged';
   /** The API server's warnings for the owned objects; undefined: not asked this time (keep the last ones). */
   let warnings: string[] | undefined;
+  /** Server restarts the rollout plan holds back this time, for Progressing. */
+  let rolloutHeld: { server: string; waitingFor: string }[] = [];
   if (deps.startupHold) {
     const why = startupHoldReason(owned, result);
     if (why !== undefined) { log.info('operator.startup.hold', { relationship: key, why }); return 'held'; }
@@ -142,6 +146,8 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
       await kube.event({ kind: RELATIONSHIP_KIND, namespace, name, uid: rel.metadata.uid }, 'Warning', 'ApiWarning', `the API server warned when applying: ${warnings.join('; ')}`);
     }
     for (const h of plan.held) log.info('operator.rollout.waiting', { relationship: key, held: idOf(h.object), waitingFor: h.waitingFor });
+    const serverOfSts = new Map(rolloutOrder(rel).map((x) => [x.sts, x.server]));
+    rolloutHeld = plan.held.flatMap((h) => { const server = serverOfSts.get(h.object.metadata.name); return server !== undefined ? [{ server, waitingFor: h.waitingFor }] : []; });
     const desired = new Set(result.objects.map(idOf));
     for (const o of owned) {
       if (desired.has(idOf(o))) continue;
@@ -159,6 +165,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     relationship: rel, result, statefulSets: observedStatefulSets(owned),
     now: new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     warnings: result.ok ? warnings ?? rel.status?.warnings ?? [] : [],
+    rolloutHeld,
     ...(deps.servers !== undefined ? { reports: deps.servers.reports(key) } : {}),
   });
   // A merge patch keeps fields it does not name: statusPatch sends a field that is gone (e.g. warnings) as null.

@@ -6,7 +6,7 @@
 // PDB, StatefulSets whose template did not change) is applied as rendered. Pure.
 import { ANNOTATIONS, type KubeObject } from './render/types.ts';
 import type { ObservedServer } from './conditions.ts';
-import type { ServerReport } from './server-status.ts';
+import { isUnread, type ServerReport } from './server-status.ts';
 
 export type ObservedSts = Pick<ObservedServer, 'templateHash' | 'readyReplicas' | 'observedGeneration' | 'generation'>;
 
@@ -14,7 +14,7 @@ export interface RolloutInput {
   readonly desired: readonly KubeObject[];
   /** Observed StatefulSets by name. */
   readonly observed: ReadonlyMap<string, ObservedSts>;
-  /** Server reports by server name (server-status.ts); missing or `unreachable` = judge by readiness only. */
+  /** Server reports by server name (server-status.ts); missing, `unreachable` or `unauthorized` = judge by readiness only. */
   readonly reports: ReadonlyMap<string, ServerReport>;
   /** StatefulSet name → server name, in restart order preference (the first listed restarts first). */
   readonly servers: readonly { readonly sts: string; readonly server: string }[];
@@ -30,7 +30,7 @@ const templateHashOf = (o: KubeObject): string | undefined => o.metadata.annotat
 function healthy(sts: ObservedSts | undefined, report: ServerReport | undefined): boolean {
   const ready = sts !== undefined && sts.readyReplicas >= 1 && sts.observedGeneration >= sts.generation;
   if (!ready) return false;
-  if (report === undefined || report.state === 'unreachable') return true; // no report: readiness is all we know
+  if (report === undefined || isUnread(report)) return true; // no report (unreachable, unauthorized): readiness is all we know
   return report.state === 'normal';
 }
 

@@ -1,12 +1,16 @@
 // What the servers themselves report, for the relationship's status: each managed server's /status is
 // polled (its fixed address, the admin port) and boiled down to the fields the CR shows. A change
 // enqueues the relationship; the reconcile then writes status only if it differs. Polling is the
-// edge; `reportFromStatus` is pure.
+// edge; `reportFromStatus` is pure. A server with a token file answers /status from off its host only
+// with the bearer token (src/admin/http.ts): the poller sends the relationship's shared secret
+// (secret-value.ts), and a 401 is its own state, `unauthorized`, not `unreachable`.
 import type { Clock } from '../clock.ts';
+import { DhcpFailoverError } from '../errors.ts';
 import { log } from '../log.ts';
+import type { RelationshipToken } from './secret-value.ts';
 
 export interface ServerReport {
-  /** Own failover state ('unreachable' when /status could not be read). */
+  /** Own failover state; 'unreachable' when /status could not be read, 'unauthorized' when it answered 401. */
   readonly state: string;
   /** The partner's state as this server last heard it (null while not connected). */
   readonly partnerState: string | null;
@@ -14,6 +18,12 @@ export interface ServerReport {
   readonly leases?: number;
   /** Last successful read of /status (ISO), kept across failed reads. */
   readonly lastContact?: string;
+  /** Binding updates the partner has not acked yet: sent and unacked plus queued (`failover.updates`). */
+  readonly outstandingUpdates?: number;
+  /** `failover.autoPartnerDown` (peer-status.ts): present in COMMUNICATIONS-INTERRUPTED with a switchover interval. */
+  readonly autoPartnerDown?: { readonly waitingForEvidence: boolean; readonly unansweredClients: number; readonly clientsNeeded: number; readonly safePeriodEndsAt: string | null };
+  /** The server has automatic partner-down (a state switchover interval); false: only an administrator declares it. */
+  readonly automaticPartnerDown?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -34,15 +44,44 @@ export function reportFromStatus(json: unknown, at: string): ServerReport | unde
       if (typeof active === 'number') leases += active;
     }
   }
-  return { state, partnerState: typeof partner === 'string' ? partner : null, ...(leases !== undefined ? { leases } : {}), lastContact: at };
+  const updates = failover?.updates as Json | undefined;
+  const outstanding = typeof updates?.unacked === 'number' ? updates.unacked + (typeof updates.queued === 'number' ? updates.queued : 0) : undefined;
+  const apd = failover !== undefined && 'autoPartnerDown' in failover ? failover.autoPartnerDown as Json | null : undefined;
+  const guard = apd !== undefined && apd !== null && typeof apd.unansweredClients === 'number' && typeof apd.safePeriodEndsAt === 'string'
+    ? { waitingForEvidence: apd.waitingForEvidence === true, unansweredClients: apd.unansweredClients, clientsNeeded: typeof apd.clientsNeeded === 'number' ? apd.clientsNeeded : 1, safePeriodEndsAt: apd.safePeriodEndsAt }
+    : undefined;
+  return {
+    state, partnerState: typeof partner === 'string' ? partner : null, ...(leases !== undefined ? { leases } : {}), lastContact: at,
+    ...(outstanding !== undefined ? { outstandingUpdates: outstanding } : {}),
+    ...(apd !== undefined ? { automaticPartnerDown: apd !== null } : {}),
+    ...(guard !== undefined ? { autoPartnerDown: guard } : {}),
+  };
 }
 
 /** Two reports differ in what the CR shows (lastContact alone is refreshed by the reconcile's heartbeat rule). */
 export function sameReport(a: ServerReport | undefined, b: ServerReport | undefined): boolean {
-  return a?.state === b?.state && a?.partnerState === b?.partnerState && a?.leases === b?.leases;
+  return a?.state === b?.state && a?.partnerState === b?.partnerState && a?.leases === b?.leases
+    && a?.outstandingUpdates === b?.outstandingUpdates && a?.automaticPartnerDown === b?.automaticPartnerDown
+    && JSON.stringify(a?.autoPartnerDown) === JSON.stringify(b?.autoPartnerDown);
 }
 
 export interface StatusTarget { readonly name: string; readonly url: string }
+
+/** The report says nothing about the server's failover state: /status could not be read (either reason). */
+export function isUnread(report: ServerReport | undefined): boolean {
+  return report?.state === 'unreachable' || report?.state === 'unauthorized';
+}
+
+/** /status answered with an HTTP error status; code `unauthorized` for a 401 (token missing or refused). */
+export class StatusHttpError extends DhcpFailoverError {
+  readonly status: number;
+  constructor(status: number) {
+    super(status === 401 ? 'unauthorized' : 'http_error', `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+const isUnauthorized = (err: unknown): boolean => err instanceof StatusHttpError && err.code === 'unauthorized';
 
 export interface PollerOptions {
   readonly clock: Clock;
@@ -50,13 +89,15 @@ export interface PollerOptions {
   readonly timeoutMs?: number;
   /** Called with the relationship key when a report changed. */
   readonly onChange: (key: string) => void;
-  /** For tests: how a document is fetched. */
-  readonly fetchJson?: (url: string, timeoutMs: number) => Promise<unknown>;
+  /** The bearer token for the relationship `key`'s servers; absent, or resolving to undefined: none is sent. */
+  readonly tokenFor?: (key: string) => Promise<RelationshipToken | undefined>;
+  /** For tests: how a document is fetched (an HTTP error status rejects with a StatusHttpError). */
+  readonly fetchJson?: (url: string, timeoutMs: number, token: string | undefined) => Promise<unknown>;
 }
 
-async function defaultFetchJson(url: string, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+async function defaultFetchJson(url: string, timeoutMs: number, token: string | undefined): Promise<unknown> {
+  const res = await fetch(url, { headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) { await res.body?.cancel(); throw new StatusHttpError(res.status); }
   return res.json();
 }
 
@@ -67,6 +108,8 @@ export class ServerStatusPoller {
   private readonly latest = new Map<string, Map<string, ServerReport>>();
   private timer: { cancel(): void } | undefined;
   private running = false;
+  /** Relationships whose token could not be read: logged once per episode. */
+  private readonly tokenUnreadable = new Set<string>();
 
   constructor(opts: PollerOptions) { this.opts = opts; }
 
@@ -77,7 +120,7 @@ export class ServerStatusPoller {
     if (before !== JSON.stringify(targets) && this.running) void this.pollKey(key);
   }
 
-  forget(key: string): void { this.targets.delete(key); this.latest.delete(key); }
+  forget(key: string): void { this.targets.delete(key); this.latest.delete(key); this.tokenUnreadable.delete(key); }
 
   reports(key: string): ReadonlyMap<string, ServerReport> { return this.latest.get(key) ?? new Map(); }
 
@@ -99,21 +142,46 @@ export class ServerStatusPoller {
     const fetchJson = this.opts.fetchJson ?? defaultFetchJson;
     const prev = this.latest.get(key) ?? new Map<string, ServerReport>();
     const next = new Map<string, ServerReport>();
+    const token = await this.tokenOf(key);
+    const timeoutMs = this.opts.timeoutMs ?? 3000;
+    // Refused with the current token: a server whose Secret volume is not swapped yet may hold the previous one.
+    const read = (url: string) => fetchJson(url, timeoutMs, token?.token).catch((err: unknown) => {
+      if (isUnauthorized(err) && token?.previous !== undefined) return fetchJson(url, timeoutMs, token.previous);
+      throw err;
+    });
     await Promise.all(targets.map(async (t) => {
       const at = new Date(this.opts.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
       try {
-        const report = reportFromStatus(await fetchJson(t.url, this.opts.timeoutMs ?? 3000), at);
+        const report = reportFromStatus(await read(t.url), at);
         if (report === undefined) throw new Error('not a server /status document');
         next.set(t.name, report);
       } catch (err) {
         const last = prev.get(t.name);
-        if (last?.state !== 'unreachable') log.info('operator.server_status.unreachable', { key, server: t.name, url: t.url, err: String((err as Error).message ?? err) });
-        next.set(t.name, { state: 'unreachable', partnerState: null, ...(last?.lastContact !== undefined ? { lastContact: last.lastContact } : {}) });
+        const state = isUnauthorized(err) ? 'unauthorized' : 'unreachable';
+        // Once per episode (a change of state starts a new one); never the token itself.
+        if (last?.state !== state) {
+          if (state === 'unauthorized') log.warn('operator.server_status.unauthorized', { key, server: t.name, url: t.url, tokenSent: token !== undefined, hint: token === undefined ? 'the server has a token file but the relationship has no readable sharedSecretRef' : 'the server refused the shared secret: is its mounted Secret another one, or not yet swapped?' });
+          else log.info('operator.server_status.unreachable', { key, server: t.name, url: t.url, err: String((err as Error).message ?? err) });
+        }
+        next.set(t.name, { state, partnerState: null, ...(last?.lastContact !== undefined ? { lastContact: last.lastContact } : {}) });
       }
     }));
     if (!this.targets.has(key)) return; // forgotten meanwhile
     this.latest.set(key, next);
     const changed = next.size !== prev.size || [...next].some(([name, r]) => !sameReport(r, prev.get(name)));
     if (changed) this.opts.onChange(key);
+  }
+
+  /** The token, or undefined (polled without one) when it cannot be read; logged once per episode. */
+  private async tokenOf(key: string): Promise<RelationshipToken | undefined> {
+    try {
+      const token = await this.opts.tokenFor?.(key);
+      if (this.tokenUnreadable.delete(key)) log.info('operator.server_status.token_read', { key });
+      return token;
+    } catch (err) {
+      if (!this.tokenUnreadable.has(key)) log.warn('operator.server_status.token_unreadable', { key, err: String((err as Error).message ?? err) });
+      this.tokenUnreadable.add(key);
+      return undefined;
+    }
   }
 }

@@ -1,8 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CtlError, formatStatus, runCtl } from '../../src/cli/ctl-command.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CtlError, formatStatus, runCtl, type CtlOptions } from '../../src/cli/ctl-command.ts';
 
 const STATUS = {
   server: 'dhcp-a', scopes: [{ scope: 'office', poolSize: 200, byState: { active: 50, expired: 3 } }],
@@ -20,7 +23,8 @@ describe('dhcp-failover ctl', () => {
     server = http.createServer((req, res) => {
       requests.push({ method: req.method, url: req.url, auth: req.headers.authorization });
       res.setHeader('content-type', 'application/json');
-      if (req.url === '/status') res.end(JSON.stringify(STATUS));
+      if (req.headers.authorization === 'Bearer refused-token') { res.statusCode = 401; res.setHeader('www-authenticate', 'Bearer'); res.end(JSON.stringify({ error: 'wrong bearer token' })); }
+      else if (req.url === '/status') res.end(JSON.stringify(STATUS));
       else if (req.url === '/leases?ip=10.0.0.7') res.end(JSON.stringify({ ip: '10.0.0.7', state: 'active', hwAddress: 'aa:bb:cc:dd:ee:ff' }));
       else if (req.url?.startsWith('/failover/')) { res.statusCode = 403; res.end(JSON.stringify({ error: 'missing or wrong bearer token' })); }
       else { res.statusCode = 404; res.end(JSON.stringify({ error: 'no lease for 10.0.0.8' })); }
@@ -30,9 +34,9 @@ describe('dhcp-failover ctl', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const run = async (command: string, args: string[] = [], json = false) => {
+  const run = async (command: string, args: string[] = [], json = false, token: Pick<CtlOptions, 'tokenFile' | 'env'> = { env: {} }) => {
     let out = '';
-    const code = await runCtl({ server: base, json, command, args, out: (t) => { out += t; } });
+    const code = await runCtl({ server: base, json, command, args, out: (t) => { out += t; }, ...token });
     return { code, out };
   };
 
@@ -66,5 +70,34 @@ describe('dhcp-failover ctl', () => {
     assert.equal(requests.at(-1)?.method, 'POST');
     await assert.rejects(run('reboot'), CtlError);
     await assert.rejects(runCtl({ server: 'http://127.0.0.1:1', json: false, command: 'status', args: [], out: () => {} }), (e: unknown) => e instanceof CtlError && /cannot reach/.test(e.message));
+  });
+
+  describe('the bearer token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctl-token-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+    const authOfLast = (n: number) => requests.slice(-n).map((r) => `${r.url} ${r.auth ?? '-'}`);
+
+    it('comes from DHCP_FAILOVER_TOKEN for status and lease, not only for the actions', async () => {
+      await run('status', [], false, { env: { DHCP_FAILOVER_TOKEN: ' from-env\n' } });
+      await run('lease', ['10.0.0.7'], false, { env: { DHCP_FAILOVER_TOKEN: 'from-env' } });
+      await assert.rejects(run('resync', [], false, { env: { DHCP_FAILOVER_TOKEN: 'from-env' } }), CtlError);
+      assert.deepEqual(authOfLast(3), ['/status Bearer from-env', '/leases?ip=10.0.0.7 Bearer from-env', '/failover/resync Bearer from-env']);
+    });
+
+    it('--token-file wins over the environment; without either no header is sent', async () => {
+      await run('status', [], false, { tokenFile: file('tok', 'from-file\n'), env: { DHCP_FAILOVER_TOKEN: 'from-env' } });
+      await run('status', [], false, { env: { DHCP_FAILOVER_TOKEN: '' } });
+      assert.deepEqual(authOfLast(2), ['/status Bearer from-file', '/status -']);
+    });
+
+    it('an unreadable or empty token file, and a 401, are clear errors', async () => {
+      const n = requests.length;
+      await assert.rejects(run('status', [], false, { tokenFile: join(dir, 'missing') }), (e: unknown) => e instanceof CtlError && /cannot read --token-file .*missing/.test(e.message));
+      await assert.rejects(run('status', [], false, { tokenFile: file('empty', ' \n') }), (e: unknown) => e instanceof CtlError && /is empty/.test(e.message));
+      assert.equal(requests.length, n, 'nothing sent without the token asked for');
+      await assert.rejects(run('lease', ['10.0.0.7'], false, { env: { DHCP_FAILOVER_TOKEN: 'refused-token' } }),
+        (e: unknown) => e instanceof CtlError && /401 wrong bearer token \(the token from DHCP_FAILOVER_TOKEN is not the server's admin\.tokenFile\)/.test(e.message));
+    });
   });
 });

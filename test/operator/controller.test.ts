@@ -85,9 +85,13 @@ test('create → ConfigMap, two StatefulSets and a PDB appear, owned by the rela
   assert.equal(cond(s1, 'Degraded').status, 'False');
   assert.equal(s1.status.observedGeneration, 1);
   assert.equal(s1.status.scopeCount, 2);
-  // The StatefulSet controller reports both pods ready → Ready=True.
+  // The StatefulSet controller reports both pods ready. Ready also needs both servers NORMAL on their
+  // /status, which this controller does not poll (serverStatus false): Ready=False StateUnknown, not Degraded.
   for (const n of ['site-a-dhcp-a', 'site-a-dhcp-b']) fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 1, observedGeneration: sts(fake, n)!.metadata.generation });
-  await until('Ready', () => cond(rel(fake), 'Ready')?.status === 'True');
+  await until('pods ready, state unknown', () => cond(rel(fake), 'Ready')?.reason === 'StateUnknown');
+  assert.equal(cond(rel(fake), 'Ready').status, 'False');
+  assert.equal(cond(rel(fake), 'Degraded').status, 'False');
+  assert.equal(cond(rel(fake), 'Progressing').status, 'False');
   assert.deepEqual(rel(fake)!.status.servers.map((s: Json) => [s.name, s.ready]), [['dhcp-a', true], ['dhcp-b', true]]);
   assert.equal(rel(fake)!.spec.mode, 'loadBalance', 'the status write did not touch spec');
   assert.ok(fake.listObjects('', 'events', NS).some((e) => e.reason === 'Applied' && e.involvedObject.name === 'site-a'));
@@ -281,7 +285,7 @@ test('a restart-relevant change rolls one server at a time: the secondary first,
   const ready = (n: string) => fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 1, observedGeneration: sts(fake, n)!.metadata.generation });
   const notReady = (n: string) => fake.setStatus('apps', 'statefulsets', NS, n, { replicas: 1, readyReplicas: 0, observedGeneration: sts(fake, n)!.metadata.generation });
   ready('site-a-dhcp-a'); ready('site-a-dhcp-b');
-  await until('Ready', () => cond(rel(fake), 'Ready')?.status === 'True');
+  await until('both pods ready', () => cond(rel(fake), 'Progressing')?.status === 'False' && rel(fake)?.status?.servers?.every((x: Json) => x.ready));
   const image = (n: string) => sts(fake, n)!.spec.template.spec.containers[0].image as string;
   const r = rel(fake)!;
   r.spec.image = 'registry.example/dhcp-failover:9.9.9';

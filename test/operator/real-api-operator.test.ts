@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,14 @@ function logEvents(file: string): Json[] {
   let text = '';
   try { text = readFileSync(file, 'utf8'); } catch { return []; }
   return text.split('\n').flatMap((l) => { try { return [JSON.parse(l) as Json]; } catch { return []; } });
+}
+
+/** A stand-in for a server's admin port answering /status as a NORMAL server with nothing unacked. */
+async function normalStatusServer(address: string, port: number): Promise<http.Server> {
+  const doc = { failover: { state: 'normal', partner: { state: 'normal' }, updates: { unacked: 0, queued: 0 }, autoPartnerDown: null }, scopes: [] };
+  const srv = http.createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(doc)); });
+  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(port, address, resolve); });
+  return srv;
 }
 
 async function freePort(): Promise<number> {
@@ -314,16 +323,31 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
     assert.equal(cleared.status.conditions.find((c: Json) => c.type === 'Ready').reason, 'ServersNotReady');
   });
 
-  test('the controller scenarios on the real thing: scope changes never restart pods, readiness from StatefulSet status, missing Secret → Degraded and nothing applied, a renamed server is pruned', async () => {
+  test('the controller scenarios on the real thing: scope changes never restart pods, Ready from StatefulSet status and the servers\' NORMAL, missing Secret → Degraded and nothing applied, a renamed server is pruned', async () => {
     // Test 3 changed the branch scope's lease time twice: a reload, not a restart.
     assert.deepEqual(await restartHashesOf(['site-a-dhcp-a', 'site-a-dhcp-b']), restartHashes);
-    // What the StatefulSet controller would report once the pods run: both ready → Ready=True.
+    // What the StatefulSet controller would report once the pods run: both ready. Nothing answers their
+    // /status (<address>:8067): ready pods that cannot be read are Degraded ServerUnreachable, not Ready.
     for (const name of ['site-a-dhcp-a', 'site-a-dhcp-b']) {
       const sts = (await statefulSet(name))!;
       sts.status = { replicas: 1, readyReplicas: 1, availableReplicas: 1, currentReplicas: 1, updatedReplicas: 1, observedGeneration: sts.metadata.generation };
       await (await apps()).replaceNamespacedStatefulSetStatus({ name, namespace: NS, body: sts as never });
     }
-    await waitFor('Ready=True', async () => (await relationship(NS, 'site-a')).status?.conditions?.find((c: Json) => c.type === 'Ready')?.status === 'True', { timeoutMs: 30_000 });
+    const condition = async (type: string): Promise<Json | undefined> => (await relationship(NS, 'site-a')).status?.conditions?.find((c: Json) => c.type === type);
+    // The two polls land apart: wait until the message names both servers.
+    const both = /dhcp-a: \/status unreachable .*dhcp-b: \/status unreachable/;
+    const unreachable = await waitFor('Degraded ServerUnreachable for both', async () => { const d = await condition('Degraded'); return d?.reason === 'ServerUnreachable' && both.test(String(d.message)) ? d : undefined; }, { timeoutMs: 30_000 });
+    assert.equal(unreachable.status, 'True');
+    assert.equal((await condition('Ready'))?.reason, 'ServerUnreachable');
+    // Both servers answer NORMAL (the operator polls every 15 s): Ready=True, Degraded cleared.
+    const fakes = await Promise.all(['127.0.0.61', '127.0.0.62'].map((a) => normalStatusServer(a, 8067)));
+    try {
+      await waitFor('Ready=True', async () => (await condition('Ready'))?.status === 'True', { timeoutMs: 45_000 });
+      assert.equal((await condition('Degraded'))?.status, 'False');
+      assert.match(String((await relationship(NS, 'site-a')).status?.lastSuccessfulSync), /^\d{4}-/);
+    } finally {
+      await Promise.all(fakes.map((f) => new Promise((r) => { f.close(r); f.closeAllConnections(); })));
+    }
     // A relationship whose Secret does not exist: Degraded with the reason, nothing applied.
     const [, orphan] = siteA(NS, 'site-x');
     orphan!.spec.sharedSecretRef = { name: 'no-such-secret', key: 'secret' };
