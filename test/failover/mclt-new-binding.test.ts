@@ -28,7 +28,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { MessageType } from '../../src/dhcp/message.ts';
 import type { Decision } from '../../src/dhcp/reply.ts';
-import { bucketMapForPercent, shouldAnswer } from '../../src/failover/load-balance.ts';
+import { bucketMapForPercent } from '../../src/failover/load-balance.ts';
 import { createFailoverPolicy, ownerOfAddress, type PolicyView } from '../../src/failover/policy.ts';
 import { serviceFor } from '../../src/failover/service-state.ts';
 import type { Role, ServerState } from '../../src/failover/state-machine.ts';
@@ -36,8 +36,8 @@ import type { BindingState, Lease } from '../../src/leases/lease.ts';
 import { setLogLevel } from '../../src/log.ts';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../src/net/ipv4.ts';
 import { makeRequest } from '../fakes/dhcp-builders.ts';
-import { macOf } from '../fakes/relay-client.ts';
-import { Sim, type SimServer } from './sim/sim-pair.ts';
+import type { Sim, SimServer } from './sim/sim-pair.ts';
+import { clientOf, endOf, GIADDR, holds, normalPair, typeOf, type Bound } from './sim/sim-clients.ts';
 
 setLogLevel('error');
 
@@ -98,24 +98,9 @@ describe('policy.leaseSeconds: a PET counts only for the binding it was about (i
 
 // ------------------------------------------------------------------ the pair
 
-const GIADDR = parseIpv4('10.100.0.1');
-const HBA = bucketMapForPercent(50, 'set-is-primary');
 const MCLT_S = 15;
 
-/** The first fleet MAC (test/chaos/fleet.ts tag 200) whose hash bucket belongs to `role`. */
-function clientOf(role: 'primary' | 'secondary', skip = 0): string {
-  for (let i = 0, found = 0; i < 10_000; i++) {
-    const mac = macOf(200, i);
-    const key = Buffer.from(mac.replace(/:/g, ''), 'hex');
-    if (shouldAnswer({ map: HBA, key, role, polarity: 'set-is-primary', loadBalanceActive: true, secs: 0 }) && found++ === skip) return mac;
-  }
-  throw new Error('no client');
-}
-
-interface Bound { readonly ip: string; readonly server: string; readonly leaseSeconds: number; readonly at: number }
-
 let xid = 1;
-const typeOf = (d: Decision): number | undefined => (d.kind === 'reply' ? d.reply.options.get(53)?.[0] : undefined);
 
 /** DISCOVER → the first OFFER → REQUEST → ACK, through the relay, to `only` or to both servers. */
 async function dora(sim: Sim, mac: string, o: { requested?: Ipv4; only?: SimServer } = {}): Promise<Bound | undefined> {
@@ -149,21 +134,9 @@ async function renew(sim: Sim, s: SimServer, mac: string, addr: Ipv4): Promise<B
   return { ip: formatIpv4(addr), server: s.name, leaseSeconds: d.reply.options.get(51)!.readUInt32BE(0), at: sim.clock.now() };
 }
 
-const endOf = (b: Bound): number => b.at + b.leaseSeconds * 1000;
-const holds = (b: Bound, now: number): boolean => now < endOf(b);
 
 let sim: Sim | undefined;
 afterEach(async () => { await sim?.close(); sim = undefined; });
-
-async function normalPair(): Promise<Sim> {
-  const s = new Sim();
-  await s.setup();
-  for (const srv of s.servers) srv.sweepMs = 0; // sweeps only where the test says so
-  await s.run(s.srv1.start());
-  await s.run(s.srv2.start());
-  await s.until('both NORMAL', () => s.srv1.state === 'normal' && s.srv2.state === 'normal');
-  return s;
-}
 
 /**
  * X gets a primary-owned address from the primary (first binding: MCLT), then renews it at the

@@ -22,33 +22,17 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { MessageType } from '../../src/dhcp/message.ts';
 import type { Decision } from '../../src/dhcp/reply.ts';
-import { bucketMapForPercent, shouldAnswer } from '../../src/failover/load-balance.ts';
 import { ownerOfAddress } from '../../src/failover/policy.ts';
 import { setLogLevel } from '../../src/log.ts';
 import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.ts';
 import { makeRequest } from '../fakes/dhcp-builders.ts';
-import { macOf } from '../fakes/relay-client.ts';
-import { Sim, type SimServer } from './sim/sim-pair.ts';
+import type { Sim, SimServer } from './sim/sim-pair.ts';
+import { clientOf, GIADDR, holds, normalPair, typeOf, type Bound } from './sim/sim-clients.ts';
 
 setLogLevel('error');
 
-const GIADDR = parseIpv4('10.100.0.1');
-const HBA = bucketMapForPercent(50, 'set-is-primary');
-
-/** The first fleet MAC (test/chaos/fleet.ts tag 200) whose hash bucket belongs to `role`. */
-function clientOf(role: 'primary' | 'secondary', skip = 0): string {
-  for (let i = 0, found = 0; i < 10_000; i++) {
-    const mac = macOf(200, i);
-    const key = Buffer.from(mac.replace(/:/g, ''), 'hex');
-    if (shouldAnswer({ map: HBA, key, role, polarity: 'set-is-primary', loadBalanceActive: true, secs: 0 }) && found++ === skip) return mac;
-  }
-  throw new Error('no client');
-}
-
-interface Bound { readonly ip: string; readonly server: string; readonly leaseSeconds: number; readonly at: number }
 
 let xid = 1;
-const typeOf = (d: Decision): number | undefined => (d.kind === 'reply' ? d.reply.options.get(53)?.[0] : undefined);
 
 /** DISCOVER (with `secs`) → an OFFER (the preferred server's, else the first) → REQUEST to both → ACK, through the relay. */
 async function dora(sim: Sim, mac: string, o: { secs?: number; prefer?: SimServer; requested?: number } = {}): Promise<Bound | undefined> {
@@ -76,20 +60,9 @@ async function dora(sim: Sim, mac: string, o: { secs?: number; prefer?: SimServe
   return bound;
 }
 
-const holds = (b: Bound, now: number): boolean => now < b.at + b.leaseSeconds * 1000;
 
 let sim: Sim | undefined;
 afterEach(async () => { await sim?.close(); sim = undefined; });
-
-async function normalPair(): Promise<Sim> {
-  const s = new Sim();
-  await s.setup();
-  for (const srv of s.servers) srv.sweepMs = 0; // sweeps only where the test says so
-  await s.run(s.srv1.start());
-  await s.run(s.srv2.start());
-  await s.until('both NORMAL', () => s.srv1.state === 'normal' && s.srv2.state === 'normal');
-  return s;
-}
 
 describe('an EXPIRED the primary applied but never acked (chaos seed 1915884571)', () => {
   it('kill -9 of the primary between storing and acking the secondary\'s EXPIRED: two clients end up holding one address', async () => {
