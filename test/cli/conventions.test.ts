@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BindError } from '../../src/errors.ts';
+import { freePort } from '../fakes/ports.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dhcp-failover', import.meta.url));
 const OPERATOR_SOURCE = fileURLToPath(new URL('../../src/operator/operator-command.ts', import.meta.url));
@@ -47,20 +48,6 @@ function run(args: string[], opts: { env?: Record<string, string>; deadlineMs?: 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
 /** A port the kernel just handed out and released again (the caller binds it next). */
-async function freePort(type: 'tcp' | 'udp'): Promise<number> {
-  if (type === 'udp') {
-    const s = dgram.createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    const { port } = s.address();
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** Holds a TCP port on 127.0.0.1 for the test (no race: port 0, then read back). */
 async function holdTcp(): Promise<{ port: number; release(): Promise<void> }> {

@@ -25,6 +25,7 @@ import { FakeClock } from '../fakes/fake-clock.ts';
 import { REPO_ROOT } from '../fakes/helm.ts';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.ts';
 import { ProcessTracker, run, type TrackedProcess } from '../fakes/processes.ts';
+import { freePort } from '../fakes/ports.ts';
 
 type Json = Record<string, any>;
 const CLI_ARGS = ['--disable-warning=ExperimentalWarning', join(REPO_ROOT, 'src/cli/main.ts'), 'operator'];
@@ -40,13 +41,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;

@@ -11,7 +11,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +19,7 @@ import { scopesByServer } from '../../src/operator/startup-hold.ts';
 import { REPO_ROOT, runHelm } from '../fakes/helm.ts';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../fakes/kube-control-plane.ts';
 import { ProcessTracker, sleep, waitFor, type TrackedProcess } from '../fakes/processes.ts';
+import { freePort } from '../fakes/ports.ts';
 
 type Json = Record<string, any>;
 const G = 'dhcp.failover.dev', V = 'v1alpha1';
@@ -61,13 +61,6 @@ async function normalStatusServer(address: string, port: number): Promise<http.S
   return srv;
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** Every version of every ConfigMap in `ns` the API server reports, as scope names per server config. */
 class ConfigMapRecorder {

@@ -18,6 +18,7 @@ import type { Lease } from '../../../src/leases/lease.ts';
 import type { LeaseStore } from '../../../src/leases/store.ts';
 import { parseCidr, parseIpv4, type Ipv4 } from '../../../src/net/ipv4.ts';
 import { FakeClock } from '../../fakes/fake-clock.ts';
+import { freePort } from '../../fakes/ports.ts';
 
 // ------------------------------------------------------------------ durable store (Redis stand-in)
 
@@ -302,10 +303,3 @@ export class Sim {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
