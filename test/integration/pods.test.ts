@@ -85,8 +85,16 @@ describe('the pod as Kubernetes runs it: image, chart, operator, server pods, cl
     try { return (JSON.parse((await adminGet(node, '/status')).body) as Json).failover?.state as string | undefined; } catch { return undefined; }
   };
 
+  // after() does not run when the test process dies: its containers and the host end of the veth go with it.
+  const sweeper = new Kubelet({ root: dir, label: LABEL, source: undefined as never });
+  const onExit = (): void => {
+    sweeper.sweepSync();
+    spawnSync('ip', ['link', 'del', hostLink], { stdio: 'ignore' });
+  };
+  process.on('exit', onExit);
+
   before(async () => {
-    await new Kubelet({ root: dir, label: LABEL, source: undefined as never }).sweep();
+    await sweeper.sweep();
     let t = Date.now();
     const standins = await run('bash', [join(REPO_ROOT, 'test/fakes/standin-images.sh'), 'docker.io/library/node:22-bookworm-slim', DEFAULT_RENDER_OPTIONS.redisImage], { timeoutMs: 900_000 });
     say(standins.stderr);
@@ -161,6 +169,7 @@ describe('the pod as Kubernetes runs it: image, chart, operator, server pods, cl
     await lab?.destroy();
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
+    process.off('exit', onExit);
   });
 
   test('both servers reach NORMAL and say so on the CR; the operator pod is ready', async () => {

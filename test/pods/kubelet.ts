@@ -6,6 +6,7 @@
 // or fails its liveness probe restarted (restartPolicy Always, back-off 0 s then 10 s doubling), and the
 // referenced ConfigMaps and Secrets re-read and re-projected on `syncVolumes()` (the kubelet's sync).
 // Containers are podman objects, removed by name; no host process is signalled by name.
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type RunResult } from '../fakes/processes.ts';
@@ -334,6 +335,15 @@ export class Kubelet {
     const pod = new PodRun(this, namespace, name, node, spec, claims);
     await pod.start();
     return pod;
+  }
+
+  /** Synchronous sweep for a process 'exit' hook: a test run that dies skips after(), its containers must not outlive it. */
+  sweepSync(): void {
+    const podman = ['--runtime', this.options.runtime ?? 'runc'];
+    try {
+      const ids = execFileSync('podman', [...podman, 'ps', '-a', '-q', '--filter', `label=${this.options.label}=true`], { encoding: 'utf8', timeout: 30_000 }).split('\n').filter(Boolean);
+      if (ids.length > 0) execFileSync('podman', [...podman, 'rm', '-f', '-t', '0', ...ids], { stdio: 'ignore', timeout: 60_000 });
+    } catch { /* best effort at exit */ }
   }
 
   /** Removes every container this kubelet's label marks (after a test run that died). */
