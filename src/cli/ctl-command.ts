@@ -1,6 +1,7 @@
 // `dhcp-failover ctl`: a server's state as an admin reads it in the Windows DHCP console, lease
 // lookup, and the failover admin actions — all through the server's admin HTTP API.
 import { readFileSync } from 'node:fs';
+import { partnerDownNote, type AutoPartnerDownView } from '../failover/partner-down-note.ts';
 import { isIpv4 } from '../net/ipv4.ts';
 
 export const CTL_COMMANDS = ['status', 'lease', 'partner-down', 'resync'] as const;
@@ -37,6 +38,8 @@ interface StatusJson {
     partner: { state: string | null }; connection: { up: boolean; clockSkewSeconds: number | null };
     updates: { unacked: number; queued: number }; mcltSeconds: number;
     loadBalance?: { primaryPercent: number };
+    /** null: no state switchover interval (partner-down only by an administrator); absent: an older server. */
+    autoPartnerDown?: AutoPartnerDownView | null;
   };
 }
 
@@ -110,6 +113,9 @@ export function formatStatus(s: StatusJson, server: string): string {
     if (f.loadBalance !== undefined && f.mode?.kind === 'load-balance') {
       lines.push(`Split in force      ${f.loadBalance.primaryPercent}% primary / ${100 - f.loadBalance.primaryPercent}% secondary (hash buckets)`);
     }
+    // What COMMUNICATIONS-INTERRUPTED leads to, in the operator's Degraded words (failover/partner-down-note.ts).
+    const note = f.state === 'communications-interrupted' ? partnerDownNote(f.autoPartnerDown) : '';
+    if (note !== '') lines.push(`Partner-down        ${note}`);
   }
   if (s.restartRequiredFor !== undefined && s.restartRequiredFor.length > 0) {
     lines.push(`Restart required    ${s.restartRequiredFor.join(', ')} changed in the config file; running with the old values`);

@@ -2,6 +2,7 @@
 // Status is written only when this result differs from the stored one. `Ready` means clients get
 // everything they should: every managed pod ready with the current config AND serving in NORMAL.
 // `Degraded` names the worst failover problem the servers report (SERVER_REASONS; docs/crds.md "Conditions").
+import { partnerDownNote } from '../failover/partner-down-note.ts';
 import { managedIndices } from './render/relationship.ts';
 import { statefulSetName } from './render/names.ts';
 import { ANNOTATIONS, type Condition, type DhcpFailoverRelationship, type RelationshipStatus, type RenderResult } from './render/types.ts';
@@ -122,13 +123,9 @@ export interface ServerAssessment {
 
 const partnerOf = (r: ServerReport, partner: string): string => `${partner} ${r.partnerState ?? 'not connected'}`;
 
-/** What COMMUNICATIONS-INTERRUPTED will lead to: the partner-down guard's evidence, or the administrator. */
-function partnerDownNote(r: ServerReport): string {
-  const g = r.autoPartnerDown;
-  if (g !== undefined && g.waitingForEvidence) return `automatic partner-down waiting for evidence: ${g.unansweredClients} unanswered partner client${g.unansweredClients === 1 ? '' : 's'} (needs ${g.clientsNeeded})`;
-  if (g !== undefined) return `automatic partner-down possible after ${g.safePeriodEndsAt ?? 'the safe period'} once ${g.clientsNeeded} partner client${g.clientsNeeded === 1 ? '' : 's'} go${g.clientsNeeded === 1 ? 'es' : ''} unanswered (${g.unansweredClients} so far)`;
-  if (r.automaticPartnerDown === false) return 'partner-down only by an administrator (no stateSwitchoverSeconds)';
-  return '';
+/** What COMMUNICATIONS-INTERRUPTED will lead to: the partner-down guard's evidence, or the administrator (same words as `ctl status`). */
+function noteOf(r: ServerReport): string {
+  return partnerDownNote(r.autoPartnerDown ?? (r.automaticPartnerDown === false ? null : undefined));
 }
 
 /** The failover finding of one reachable report, if any. */
@@ -140,7 +137,7 @@ function findingOf(v: ServerView, r: ServerReport, unackedThreshold: number): Fi
   }
   if (r.state === 'partner-down') return at('PartnerDown', `${v.name}: partner-down, serving ${v.partner}'s clients alone (${partnerOf(r, v.partner)})`);
   if (r.state === 'communications-interrupted') {
-    const note = partnerDownNote(r);
+    const note = noteOf(r);
     return at('CommunicationsInterrupted', `${v.name}: communications-interrupted (${partnerOf(r, v.partner)})${note ? `; ${note}` : ''}`);
   }
   if (STOPPING_STATES.has(r.state)) return at('ServerStopping', `${v.name}: ${r.state}`);

@@ -13,6 +13,7 @@ const STATUS = {
     relationship: 'hq', role: 'primary', mode: { kind: 'hot-standby', reservePercent: 5 }, state: 'communications-interrupted',
     stateSince: '2026-11-22T10:00:00.000Z', secondsInState: 3725, partner: { state: 'normal' },
     connection: { up: false, clockSkewSeconds: null }, updates: { unacked: 4, queued: 10 }, mcltSeconds: 3600,
+    autoPartnerDown: { switchoverSeconds: 600, safePeriodEndsAt: '2026-11-22T10:10:00.000Z', unansweredClients: 0, clientsNeeded: 1, waitingForEvidence: true },
   },
 };
 
@@ -57,8 +58,22 @@ describe('dhcp-failover ctl', () => {
     assert.doesNotMatch(formatStatus(STATUS, 'http://x:8067'), /Split in force|Restart required/);
   });
 
+  it('says what COMMUNICATIONS-INTERRUPTED leads to, in the words of the operator\'s Degraded condition', () => {
+    const withApd = (state: string, autoPartnerDown: unknown) => formatStatus({ ...STATUS, failover: { ...STATUS.failover, state, autoPartnerDown } } as Parameters<typeof formatStatus>[0], 'http://x:8067');
+    assert.match(formatStatus(STATUS, 'http://x:8067'), /^Partner-down\s+automatic partner-down waiting for evidence: 0 unanswered partner clients \(needs 1\)$/m);
+    assert.match(withApd('communications-interrupted', { ...STATUS.failover.autoPartnerDown, waitingForEvidence: false }),
+      /^Partner-down\s+automatic partner-down possible after 2026-11-22T10:10:00\.000Z once 1 partner client goes unanswered \(0 so far\)$/m);
+    assert.match(withApd('communications-interrupted', null), /^Partner-down\s+partner-down only by an administrator \(no stateSwitchoverSeconds\)$/m);
+    // Not reported (an older server), or another state: no line.
+    assert.doesNotMatch(withApd('communications-interrupted', undefined), /Partner-down/);
+    assert.doesNotMatch(withApd('normal', { ...STATUS.failover.autoPartnerDown, safePeriodEndsAt: null, waitingForEvidence: false }), /Partner-down/);
+    assert.doesNotMatch(withApd('partner-down', null), /^Partner-down/m);
+  });
+
   it('reads status and leases from the admin API', async () => {
-    assert.match((await run('status')).out, /Relationship\s+hq \(this server is primary\)/);
+    const status = (await run('status')).out;
+    assert.match(status, /Relationship\s+hq \(this server is primary\)/);
+    assert.match(status, /Partner-down\s+automatic partner-down waiting for evidence: 0 unanswered partner clients/);
     assert.deepEqual(JSON.parse((await run('status', [], true)).out), STATUS);
     assert.match((await run('lease', ['10.0.0.7'])).out, /hwAddress\s+aa:bb:cc:dd:ee:ff/);
   });
