@@ -3,6 +3,10 @@
 // Microsoft (dialect.ts), and Microsoft wants the client's subnet mask in every transaction. Pure.
 import type { BindingState, Lease } from '../leases/lease.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
+import {
+  hostNameBytes, hostNameFromMsClientName, hostNameFromRequestOptions, requestOptionsWithHostName,
+  type HostNameProblem, type HostNameReading,
+} from './host-name.ts';
 import { bindingStateOf, bindingStateToWire, ISC_IP_FLAGS, type WireDialect } from './wire/dialect.ts';
 import type { Binding } from './wire/message.ts';
 
@@ -19,6 +23,8 @@ const WITH_CLIENT: ReadonlySet<BindingState> = new Set(['active', 'expired', 're
 const NO_CLIENT_CHADDR = { htype: 1, address: Buffer.alloc(6) };
 
 const ENDED: ReadonlySet<Lease['state']> = new Set(['expired', 'released', 'reset']);
+/** Draft Table 7.1-1: client-request-options SHOULD go with ACTIVE and RELEASED, SHOULD NOT with the rest. */
+const HOST_NAME_STATES: ReadonlySet<Lease['state']> = new Set(['active', 'released']);
 
 /** One binding transaction for `lease`, as this server reports it to the partner. */
 export function bindingOf(lease: Lease, ctx: { now: number; dialect: WireDialect; subnetMask?: Ipv4 | undefined }): Binding {
@@ -43,7 +49,20 @@ export function bindingOf(lease: Lease, ctx: { now: number; dialect: WireDialect
     startTimeOfState: seconds(lease.cltt || ctx.now),
     ...(lease.cltt > 0 ? { clientLastTransactionTime: seconds(lease.cltt) } : {}),
     ...(ctx.dialect === 'ms' ? { msClientSubnetMask: ctx.subnetMask ?? (0xffffffff as Ipv4) } : {}),
+    ...hostNameFields(lease, ctx.dialect, withClient),
   };
+}
+
+/**
+ * The client's host name (host-name.ts): ISC/draft inside client-request-options for ACTIVE and RELEASED,
+ * Microsoft as Client Name (31) wherever a client goes (MS-DHCPF: SHOULD, never with FREE/BACKUP). A
+ * stored name a receiver would refuse (too long, control characters) is not sent.
+ */
+function hostNameFields(lease: Lease, dialect: WireDialect, withClient: boolean): Partial<Binding> {
+  if (lease.hostname === undefined) return {};
+  if (dialect === 'ms') return withClient && hostNameBytes(lease.hostname) !== undefined ? { msClientName: lease.hostname } : {};
+  const options = HOST_NAME_STATES.has(lease.state) ? requestOptionsWithHostName(lease.hostname) : undefined;
+  return options !== undefined ? { clientRequestOptions: options } : {};
 }
 
 function hardwareOf(hw: string): { htype: number; address: Buffer } {
@@ -63,11 +82,16 @@ export interface ProposedBinding {
   readonly cltt?: number | undefined;
   /** ISC IP-flags RESERVED (draft §12.12); Microsoft has no such flag. */
   readonly reservedFlag: boolean;
+  /** The client's host name, when the binding carried an acceptable one. */
+  readonly hostname?: string;
+  /** The binding carried a host name that was refused (and is ignored): why. */
+  readonly hostNameProblem?: HostNameProblem;
 }
 
 export function proposedOf(b: Binding, dialect: WireDialect): ProposedBinding {
   const hw = b.clientHardwareAddress;
   const clientId = b.clientIdentifier !== undefined && b.clientIdentifier.length > 0 ? b.clientIdentifier.toString('hex') : undefined;
+  const name = hostNameOf(b, dialect);
   return {
     ip: b.assignedIpAddress,
     state: bindingStateOf(b, dialect),
@@ -75,5 +99,14 @@ export function proposedOf(b: Binding, dialect: WireDialect): ProposedBinding {
     ...(clientId !== undefined ? { clientId } : {}),
     expiresAt: millis(b.leaseExpirationTime), pet: millis(b.potentialExpirationTime), cltt: millis(b.clientLastTransactionTime),
     reservedFlag: dialect === 'isc' && ((b.ipFlags ?? 0) & ISC_IP_FLAGS.RESERVED) !== 0,
+    ...(name !== undefined && 'hostname' in name ? { hostname: name.hostname } : {}),
+    ...(name !== undefined && 'problem' in name ? { hostNameProblem: name.problem } : {}),
   };
+}
+
+/** client-request-options first (any dialect); Microsoft's Client Name when that gave no name. */
+function hostNameOf(b: Binding, dialect: WireDialect): HostNameReading {
+  const fromOptions = b.clientRequestOptions === undefined ? undefined : hostNameFromRequestOptions(b.clientRequestOptions);
+  if ((fromOptions !== undefined && 'hostname' in fromOptions) || dialect !== 'ms' || b.msClientName === undefined) return fromOptions;
+  return hostNameFromMsClientName(b.msClientName) ?? fromOptions;
 }

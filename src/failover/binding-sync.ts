@@ -259,6 +259,11 @@ export class BindingSync {
     const relationship = this.ctx.config().relationship;
     const p = proposedOf(b, this.ctx.wireDialect());
     const ip = p.ip;
+    if (p.hostNameProblem !== undefined) {
+      // The name is ignored, the binding is not: counted and logged without the offending bytes.
+      this.ctx.metrics?.linkErrors.inc({ relationship, kind: 'bad_client_host_name' });
+      log.info('failover.bndupd.host_name_dropped', { ip: formatIpv4(ip), problem: p.hostNameProblem });
+    }
     const nack = (reason: number, why: string): { ack: BindingAck } => {
       this.ctx.metrics?.updatesReceived.inc({ relationship, result: 'rejected' });
       log.info('failover.bndupd.refused', { ip: formatIpv4(ip), rejectReason: reason, why });
@@ -291,7 +296,9 @@ export class BindingSync {
       ? base
       : {
         ...base, ...client,
-        ...(existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf(client) ? { hostname: existing.hostname } : {}),
+        // The partner's name for the client; without one (ISC never sends it) the one we knew for the same client.
+        ...(p.hostname !== undefined ? { hostname: p.hostname }
+          : existing?.hostname !== undefined && clientKeyOf(existing) === clientKeyOf(client) ? { hostname: existing.hostname } : {}),
       };
     log.debug('failover.bndupd.applied', { ip: formatIpv4(ip), state: finalState, rule: decision.rule });
     return { ack: { assignedIpAddress: ip }, stored };

@@ -3,6 +3,10 @@
 // store, ours in ISC's lease file), ISC's pool balancing gives the secondary its BACKUP addresses, a
 // killed partner is survived (clients keep their addresses from the survivor) and the pair recovers
 // to NORMAL. This is how a user migrates an existing ISC pair one server at a time.
+// Client host names: every client sends one (option 12). ISC dhcpd 4.4.3 never puts a host name in a
+// BNDUPD and ignores ours (client-request-options: its send_bind_update skips "XXX request options",
+// process_bind_update never reads them), so each side keeps only the names its own clients sent; the test
+// checks that, and that ISC accepts our BNDUPDs carrying the name.
 // Needs root, iproute2, iptables, udhcpc, curl, dhcpd. Every wait is bounded; the lab is torn down in after().
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -91,7 +95,15 @@ function balancedMacs(n: number): string[] {
   return [...picked.primary, ...picked.secondary];
 }
 
-interface LeaseJson { ip: string; state: string; hwAddress?: string; expiresAt: string }
+interface LeaseJson { ip: string; state: string; hwAddress?: string; hostname?: string; expiresAt: string }
+const hostnameOf = (client: string): string => `${client}-host`;
+
+/** The client-hostname of the last record per address in a dhcpd.leases file (undefined: none). */
+function iscHostnames(text: string): Map<string, string | undefined> {
+  const last = new Map<string, string | undefined>();
+  for (const m of text.matchAll(/lease (\d+\.\d+\.\d+\.\d+) \{([^}]*)\}/g)) last.set(m[1]!, /client-hostname "([^"]*)";/.exec(m[2] ?? '')?.[1]);
+  return last;
+}
 
 /** Active leases in a dhcpd.leases file, last record per address wins (the file is a journal). */
 function iscActiveLeases(text: string): Map<string, string> {
@@ -133,7 +145,7 @@ for (const iscRole of ['primary', 'secondary'] as const) {
 
     async function obtain(client: string): Promise<{ ip: string; serverId: string }> {
       const previous = held.get(client)?.ip;
-      const res = await lab.udhcpcOnce(client, { timeoutS: 20, ...(previous ? { requestIp: previous } : {}) });
+      const res = await lab.udhcpcOnce(client, { timeoutS: 20, hostname: hostnameOf(client), ...(previous ? { requestIp: previous } : {}) });
       assert.ok(res.ok && res.ip && res.serverId, `${client} got no lease: ${res.output.slice(-400)}`);
       const got = { ip: res.ip, serverId: res.serverId };
       held.set(client, got);
@@ -200,6 +212,33 @@ for (const iscRole of ['primary', 'secondary'] as const) {
         const firstActive = records.indexOf('active');
         assert.ok(records.slice(0, firstActive).includes('backup'), `${ip} was BACKUP before the secondary leased it (ISC journal: ${records.join(' → ')})`);
       }
+    });
+
+    it('host names: each server keeps those its own clients sent; ISC accepts our BNDUPDs carrying one but neither sends nor stores names', async () => {
+      const byIp = new Map([...held].map(([client, h]) => [h.ip, { client, ...h }]));
+      const ourActive = new Map((await ourLeases()).filter((l) => l.state === 'active').map((l) => [l.ip, l]));
+      const iscNames = iscHostnames(readFileSync(iscLeases(), 'utf8'));
+      const iscActive = iscActiveLeases(readFileSync(iscLeases(), 'utf8'));
+      let ourGrants = 0, iscGrants = 0;
+      for (const [ip, h] of byIp) {
+        assert.ok(iscActive.has(ip) && ourActive.has(ip), `${ip} active on both sides`);
+        if (h.serverId === ours.self) {
+          ourGrants++;
+          assert.equal(ourActive.get(ip)?.hostname, hostnameOf(h.client), `${ip}: our store has the name ${h.client} sent us`);
+          assert.equal(iscNames.get(ip), undefined, `${ip}: ISC 4.4.3 does not store a name from a BNDUPD (its record: ${iscNames.get(ip)})`);
+        } else {
+          iscGrants++;
+          assert.equal(iscNames.get(ip), hostnameOf(h.client), `${ip}: ISC's own lease file has client-hostname`);
+          assert.equal(ourActive.get(ip)?.hostname, undefined, `${ip}: ISC 4.4.3 sends no name in its BNDUPD`);
+        }
+      }
+      assert.ok(ourGrants > 0 && iscGrants > 0, `both servers granted leases (ours ${ourGrants}, ISC ${iscGrants})`);
+      // ISC accepted our BNDUPDs with a name (active in its file above, none refused) and the pair stayed NORMAL.
+      const iscLogText = readFileSync(iscLog(), 'utf8');
+      for (const [ip, h] of byIp) if (h.serverId === ours.self) assert.doesNotMatch(iscLogText, new RegExp(`bind update on ${ip.replace(/\./g, '\\.')} from \\S+ rejected`));
+      const st = await ourStatus();
+      assert.equal(st?.failover.state, 'normal');
+      assert.equal(st?.failover.partner.state, 'normal');
     });
 
     it('ISC killed: clients keep their addresses from us; ISC restarted: back to NORMAL', async () => {

@@ -1,8 +1,8 @@
 // Two real server processes (`bin/dhcp-failover server --config …`) forming a failover relationship
 // over TCP on loopback (127.0.0.2 primary, 127.0.0.3 secondary), memory stores. A DHCP "relay" on
 // 127.0.9.1 (a UDP socket on port 67, giaddr 127.0.9.1) gets a lease from the primary; the lease must
-// appear in the secondary's /leases. Then: kill the secondary → primary COMMUNICATIONS-INTERRUPTED;
-// restart → NORMAL; a secondary with the wrong shared secret is refused and counted, never NORMAL.
+// appear in the secondary's /leases, with the client's host name. Then: kill the secondary → primary
+// COMMUNICATIONS-INTERRUPTED; restart → NORMAL; a secondary with the wrong shared secret is refused and counted, never NORMAL.
 // Needs root only for UDP port 67 on the relay address. Every wait is bounded; every process is
 // stopped by PID in after().
 import assert from 'node:assert/strict';
@@ -81,7 +81,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 /** One relayed DISCOVER/REQUEST exchange through our UDP "relay" socket. */
-async function acquire(relay: dgram.Socket, server: string, mac: string): Promise<string> {
+async function acquire(relay: dgram.Socket, server: string, mac: string, hostname?: string): Promise<string> {
   const xid = Math.floor(Math.random() * 0xffffffff);
   const exchange = async (msg: ReturnType<typeof makeRequest>, expect: number): Promise<ReturnType<typeof decodeMessage>> => {
     const packet = encodeMessage(msg);
@@ -96,9 +96,10 @@ async function acquire(relay: dgram.Socket, server: string, mac: string): Promis
       relay.send(packet, DHCP_PORT, server);
     });
   };
-  const offer = await exchange(makeRequest({ type: MessageType.DISCOVER, mac, xid, giaddr: ip(RELAY) }), MessageType.OFFER);
+  const extra: [number, Buffer][] = hostname === undefined ? [] : [[12, Buffer.from(hostname)]];
+  const offer = await exchange(makeRequest({ type: MessageType.DISCOVER, mac, xid, giaddr: ip(RELAY), extra }), MessageType.OFFER);
   const serverId = offer.options.get(54)!.readUInt32BE(0);
-  const ack = await exchange(makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr: ip(RELAY), requested: offer.yiaddr, serverId }), MessageType.ACK);
+  const ack = await exchange(makeRequest({ type: MessageType.REQUEST, mac, xid, giaddr: ip(RELAY), requested: offer.yiaddr, serverId, extra }), MessageType.ACK);
   return formatIpv4(ack.yiaddr);
 }
 
@@ -128,14 +129,15 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     assert.match(await getText(PRIMARY, '/metrics'), /dhcp_failover_state\{relationship="it-pair",server="fo-primary",state="normal"\} 1/);
   });
 
-  it('a lease ACKed by the primary appears in the secondary /leases', async () => {
+  it('a lease ACKed by the primary appears in the secondary /leases, with the client\'s host name', async () => {
     // ff:ff:ff:ff:ff:ff hashes to bucket 79: the primary's half under the 50 % split.
-    const leased = await acquire(relay, PRIMARY, 'ff:ff:ff:ff:ff:ff');
+    const leased = await acquire(relay, PRIMARY, 'ff:ff:ff:ff:ff:ff', 'pair-host-1');
     const seen = await until('lease on the secondary', async () => {
       const l = await getJson(SECONDARY, `/leases?ip=${leased}`);
       return l?.state === 'active' ? l : undefined;
     }, 10_000);
     assert.equal(seen.hwAddress, 'ff:ff:ff:ff:ff:ff');
+    assert.equal(seen.hostname, 'pair-host-1', 'the host name crossed in the BNDUPD (client-request-options)');
     await until('update acked', async () => ((await getJson(PRIMARY, '/status'))?.failover as { updates: { unacked: number; queued: number } }).updates.unacked === 0 || undefined, 5000);
     // The BNDUPD → BNDACK round trip is timed.
     const acked = /dhcp_failover_update_ack_seconds_count\{relationship="it-pair"\} (\d+)/.exec(await getText(PRIMARY, '/metrics'));
@@ -149,7 +151,7 @@ describe('failover pair: two server processes on loopback', { skip }, () => {
     // A restarted memory store is a lost database: it learns every binding (UPDREQALL), then waits MCLT in RECOVER-WAIT.
     await until('secondary has the bindings', async () => ['recover-wait', 'recover-done', 'normal'].includes((await stateOf(SECONDARY)) ?? ''), 30_000);
     const leases = await getJson(SECONDARY, '/leases');
-    assert.ok(((leases?.leases as { hwAddress?: string }[]) ?? []).some((l) => l.hwAddress === 'ff:ff:ff:ff:ff:ff'));
+    assert.ok(((leases?.leases as { hwAddress?: string; hostname?: string }[]) ?? []).some((l) => l.hwAddress === 'ff:ff:ff:ff:ff:ff' && l.hostname === 'pair-host-1'));
     assert.equal(await stateOf(SECONDARY), 'recover-wait', 'and serves nobody until MCLT has passed');
     await until('NORMAL again', async () => (await stateOf(PRIMARY)) === 'normal' && (await stateOf(SECONDARY)) === 'normal', 90_000);
   });
