@@ -235,7 +235,7 @@ export class Link {
       this.close(why, { rejectReason: ConnectReject.TIME_MISMATCH });
       return;
     }
-    if (m.type === 'CONTACT') return;
+    if (m.type === 'CONTACT' && m.vendorOptions === undefined) return; // a keepalive; with options it is our handover
     if (m.type === 'DISCONNECT') {
       this.close(`partner disconnected: reason ${m.rejectReason ?? '?'} ${m.message ?? ''}`.trim(), { send: false });
       return;

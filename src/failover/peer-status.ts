@@ -23,6 +23,11 @@ export interface FailoverStatus {
   readonly service: ReturnType<typeof serviceOf>;
   /** The automatic COMMUNICATIONS-INTERRUPTED → PARTNER-DOWN move; null without a state switchover interval. */
   readonly autoPartnerDown: AutoPartnerDownStatus | null;
+  /**
+   * Free-address ownership (address-ownership.ts): the scheme in force, the earlier ones still honoured
+   * until the partner confirms (ownership-handover.ts), null with an ISC partner (binding state).
+   */
+  readonly poolOwnership: { readonly scheme: string; readonly held: readonly string[]; readonly settled: boolean } | null;
 }
 
 /** Where the automatic partner-down stands, as the switchover timer will judge it (partner-down-guard.ts). */
@@ -79,6 +84,7 @@ export interface PeerReading {
   readonly polarity: HbaPolarity;
   /** Partner-down evidence collected while communications are interrupted (policy.ts). */
   readonly guard: GuardState;
+  readonly ownership?: { readonly scheme: string; readonly held: readonly string[]; readonly settled: boolean } | undefined;
 }
 
 export function statusOf(r: PeerReading): FailoverStatus {
@@ -97,6 +103,7 @@ export function statusOf(r: PeerReading): FailoverStatus {
     loadBalance: { primaryBuckets, primaryPercent: Math.round((primaryBuckets / 256) * 100) },
     service: serviceOf(snap),
     autoPartnerDown: autoPartnerDownOf(r),
+    poolOwnership: r.ownership ?? null,
   };
 }
 

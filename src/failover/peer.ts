@@ -19,7 +19,8 @@ import type { Link, LinkSettings, PartnerParams } from './link.ts';
 import { bucketMapForPercent, type HbaPolarity } from './load-balance.ts';
 import { shouldPartnerDown } from './partner-down-guard.ts';
 import { partnerDownQueryOf, setGauges, setQueueGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
-import { createFailoverPolicy, type FailoverPolicy } from './policy.ts';
+import { OwnershipSync } from './ownership-sync.ts';
+import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from './policy.ts';
 import { PoolBalancer, poolOwnershipOf } from './pool-balancer.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
 import {
@@ -91,6 +92,8 @@ export class FailoverPeer {
   private stopped = false;
   /** FREE/BACKUP pools with an ISC partner (pool-balancer.ts). */
   private readonly pools: PoolBalancer;
+  /** Position split of every pool and its handover between our own servers (ownership-sync.ts). */
+  private readonly ownership: OwnershipSync;
 
   constructor(opts: PeerOptions) {
     this.opts = opts;
@@ -112,6 +115,10 @@ export class FailoverPeer {
       establishedLink: () => (this.link?.state === 'established' ? this.link : undefined),
       send: (leases) => { this.sync.send(leases); }, enqueueWork: (fn) => this.enqueueWork(fn),
     });
+    this.ownership = new OwnershipSync({
+      relationship: opts.config.relationship, role: opts.config.role, handshake: opts.config.partnerDialect === 'self',
+      store: opts.store, clock: opts.clock, scopePlans: () => opts.engine.scopePlans, secondaryPercent: () => secondaryShareOf(this.cfg),
+    });
     this.hba = bucketMapForPercent(opts.config.splitPercent, polarityOf(opts.config));
     this.policy = this.buildPolicy();
   }
@@ -123,7 +130,8 @@ export class FailoverPeer {
 
   private buildPolicy(): FailoverPolicy {
     return createFailoverPolicy({
-      config: this.cfg, polarity: polarityOf(this.cfg), ownership: poolOwnershipOf(this.cfg),
+      config: this.cfg, polarity: polarityOf(this.cfg),
+      ownership: poolOwnershipOf(this.cfg) === 'binding-state' ? 'binding-state' : { ownsFree: (ip) => this.ownership.owns(ip) },
       // Partner-down evidence gathered so far survives a config change.
       ...(this.policy !== undefined ? { initialGuard: this.policy.guard() } : {}),
       view: () => ({
@@ -191,6 +199,7 @@ export class FailoverPeer {
     if (raw !== undefined) {
       try { record = JSON.parse(raw) as StoredRecord; } catch { log.error('failover.state.record_unreadable', { raw: raw.slice(0, 200) }); }
     }
+    await this.ownership.start();
     const booted = boot(record, this.machineConfig(record), now);
     await this.runStep(booted.next, booted.effects, undefined);
     // Updates that were never acked before the restart go out again (digest §1.10).
@@ -223,6 +232,7 @@ export class FailoverPeer {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     this.pools.stop();
+    this.ownership.stop();
     this.sync.stop();
     await this.transport?.stop();
     // Work stuck on a hung store must not hold the shutdown forever.
@@ -323,6 +333,7 @@ export class FailoverPeer {
     this.params = params;
     this.commsOk = false;
     this.sync.linkUp(params.maxUnacked);
+    this.ownership.linkUp(link);
     this.opts.metrics?.clockSkewSeconds.set({ relationship: this.config.relationship }, params.skewSeconds);
     if (this.config.role === 'secondary') {
       if (params.hba !== undefined) this.hba = params.hba;
@@ -341,6 +352,7 @@ export class FailoverPeer {
     this.commsOk = false;
     this.ourRequestXid = undefined;
     const back = this.sync.linkLost();
+    this.ownership.linkDown();
     log.warn('failover.link.lost', { reason, requeued: back });
     this.updateGauges();
     if (hadComms) {
@@ -384,6 +396,7 @@ export class FailoverPeer {
       case 'POOLRESP':
         log.info('failover.pool.response', { addresses: m.addressesTransferred });
         return;
+      case 'CONTACT': if (m.vendorOptions !== undefined) this.ownership.receive(link, m.vendorOptions); return;
       default:
         log.debug('failover.message.ignored', { type: m.type });
     }
@@ -441,6 +454,7 @@ export class FailoverPeer {
       config: this.cfg, snapshot: this.snap, now: this.opts.clock.now(), commsOk: this.commsOk, linkRemote: this.link?.remote,
       skewSeconds: this.skewSeconds(), unackedUpdates: this.sync.queue.inflightCount, queuedUpdates: this.sync.queue.pendingCount,
       hba: this.hba, polarity: polarityOf(this.cfg), guard: this.policy.guard(),
+      ownership: poolOwnershipOf(this.cfg) === 'binding-state' ? undefined : this.ownership.status(),
     };
   }
 

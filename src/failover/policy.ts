@@ -30,17 +30,6 @@ export interface PolicyView {
 }
 
 /**
- * Pool ownership (DESIGN.md "Runtime"): an address belongs to the secondary iff `ip mod 100` is below
- * the secondary's share (load balance: 100 − splitPercent; hot standby: reservePercent), else to the
- * primary. Deterministic on both sides from the config alone, exact on every 100 consecutive
- * addresses, and needs no BNDUPD(BACKUP) pool transfer — so the two servers never allocate the same
- * FREE address, even before any update has crossed the link.
- */
-export function ownerOfAddress(ip: Ipv4, secondaryPercent: number): Role {
-  return ((ip >>> 0) % 100) < secondaryPercent ? 'secondary' : 'primary';
-}
-
-/**
  * Against a foreign partner (ISC, draft §7.1) free addresses are owned by binding state instead: BACKUP
  * is the secondary's, FREE (or never used) the primary's; the primary hands BACKUP over (pool-balance.ts).
  */
@@ -48,8 +37,12 @@ export function ownerByBindingState(lease: Lease | undefined): Role {
   return lease?.state === 'backup' ? 'secondary' : 'primary';
 }
 
-/** How free addresses are divided: by address for our own pairs, by binding state with a foreign partner. */
-export type PoolOwnership = 'address-split' | 'binding-state';
+/**
+ * How free addresses are divided: by position in each pool for our own pairs (address-ownership.ts,
+ * with the handover of ownership-handover.ts: `ownsFree` is this server's answer), by binding state
+ * with an ISC partner.
+ */
+export type PoolOwnership = 'binding-state' | { readonly ownsFree: (ip: Ipv4) => boolean };
 
 export function secondaryShareOf(config: Pick<FailoverConfig, 'mode' | 'splitPercent' | 'reservePercent'>): number {
   return config.mode === 'hot-standby' ? config.reservePercent : 100 - config.splitPercent;
@@ -72,7 +65,9 @@ export function createFailoverPolicy(opts: {
 }): FailoverPolicy {
   const { config, polarity } = opts;
   const role = config.role;
-  const secondaryShare = secondaryShareOf(config);
+  const ownership = opts.ownership;
+  const ownsAddress = (ip: Ipv4, lease: Lease | undefined): boolean =>
+    (ownership === 'binding-state' ? ownerByBindingState(lease) === role : ownership.ownsFree(ip));
   const pets = new Map<Ipv4, number>();
   let guard = opts.initialGuard ?? emptyGuard();
 
@@ -100,8 +95,7 @@ export function createFailoverPolicy(opts: {
       const v = opts.view();
       const from = v.service.allocateFrom;
       if (from === 'none') return false;
-      const owner = opts.ownership === 'binding-state' ? ownerByBindingState(lease) : ownerOfAddress(ip, secondaryShare);
-      const own = owner === role;
+      const own = ownsAddress(ip, lease);
       if (from === 'own-then-partner-after-mclt') {
         const pd = { partnerDownSince: v.stos, mcltMs: v.mcltMs, skewMs: v.skewMs };
         if (lease !== undefined && lease.state !== 'free' && lease.state !== 'backup') {
@@ -129,8 +123,7 @@ export function createFailoverPolicy(opts: {
       // never allocates them outside PARTNER-DOWN, and in it only after PD start + MCLT — which covers the
       // binding because it is a new one (leaseSeconds credits PETs only on an ACTIVE record: MCLT here).
       if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') return true;
-      const owner = opts.ownership === 'binding-state' ? ownerByBindingState(lease) : ownerOfAddress(ip, secondaryShare);
-      return owner === role;
+      return ownsAddress(ip, lease);
     },
 
     leaseSeconds(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number {

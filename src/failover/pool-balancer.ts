@@ -1,7 +1,7 @@
 // Pool balancing with an ISC partner, which keeps the owner of each FREE address in its binding state
 // (draft §7): the secondary asks for its pool on entering NORMAL (POOLREQ); the primary hands FREE
 // addresses over as BACKUP then, on a POOLREQ, and every minute while NORMAL. Which addresses is
-// pool-balance.ts's decision (pure). Our own pairs split free addresses by address and skip all this.
+// pool-balance.ts's decision (pure). Our own pairs split each pool by position and skip all this.
 import type { Clock } from '../clock.ts';
 import type { Lease } from '../leases/lease.ts';
 import { log } from '../log.ts';
@@ -16,9 +16,9 @@ const POOL_BALANCE_MS = 60_000;
 /** At most this many addresses handed over per run (the update window paces them anyway). */
 const POOL_BALANCE_MAX_TRANSFERS = 5000;
 
-/** Our own pairs split free addresses by address; an ISC partner expects FREE/BACKUP pools (draft §7). */
-export function poolOwnershipOf(c: Pick<FailoverConfig, 'partnerDialect'>): 'address-split' | 'binding-state' {
-  return c.partnerDialect === 'isc' ? 'binding-state' : 'address-split';
+/** Our own pairs split each pool by position (address-ownership.ts); an ISC partner expects FREE/BACKUP pools (draft §7). */
+export function poolOwnershipOf(c: Pick<FailoverConfig, 'partnerDialect'>): 'position' | 'binding-state' {
+  return c.partnerDialect === 'isc' ? 'binding-state' : 'position';
 }
 
 export interface PoolBalancerDeps {

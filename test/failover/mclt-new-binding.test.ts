@@ -29,7 +29,8 @@ import { afterEach, describe, it } from 'node:test';
 import { MessageType } from '../../src/dhcp/message.ts';
 import type { Decision } from '../../src/dhcp/reply.ts';
 import { bucketMapForPercent } from '../../src/failover/load-balance.ts';
-import { createFailoverPolicy, ownerOfAddress, type PolicyView } from '../../src/failover/policy.ts';
+import { createFailoverPolicy, type PolicyView } from '../../src/failover/policy.ts';
+import { ownerByPosition, settledOwnership } from '../fakes/ownership.ts';
 import { serviceFor } from '../../src/failover/service-state.ts';
 import type { Role, ServerState } from '../../src/failover/state-machine.ts';
 import type { BindingState, Lease } from '../../src/leases/lease.ts';
@@ -55,7 +56,7 @@ function policyFor(role: Role, state: ServerState) {
   };
   return createFailoverPolicy({
     config: { role, mode: 'load-balance', splitPercent: 50, reservePercent: 0, loadBalanceMaxSeconds: 3 },
-    polarity: 'set-is-primary', ownership: 'address-split', view: () => view,
+    polarity: 'set-is-primary', ownership: settledOwnership(role, 50, { start: parseIpv4('10.0.0.0'), end: parseIpv4('10.0.0.255') }), view: () => view,
   });
 }
 
@@ -149,7 +150,7 @@ async function boundThenRenewedBySecondary(s: Sim, x: string): Promise<Ipv4> {
   assert.ok(first !== undefined && first.server === 'srv1', 'X bound by the primary');
   assert.equal(first.leaseSeconds, MCLT_S, 'a first binding gets MCLT');
   const a = parseIpv4(first.ip);
-  assert.equal(ownerOfAddress(a, 50), 'primary');
+  assert.equal(ownerByPosition(srv1.engine!.scopePlans, 50, a), 'primary');
   await s.until('secondary has it', () => srv2.engine!.leases.get(a)?.state === 'active' && srv1.engine!.leases.get(a)?.pendingAck === false);
   await s.advance(7000);
   const renewed = await renew(s, srv2, x, a);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bucketMapForPercent, bucketMapForSplit } from '../../src/failover/load-balance.ts';
-import { createFailoverPolicy, ownerOfAddress, secondaryShareOf, type PolicyView, type PoolOwnership } from '../../src/failover/policy.ts';
+import { createFailoverPolicy, secondaryShareOf, type PolicyView, type PoolOwnership } from '../../src/failover/policy.ts';
+import { settledOwnership } from '../fakes/ownership.ts';
+import { ownerIn, schemeOf } from '../../src/failover/address-ownership.ts';
 import { serviceFor } from '../../src/failover/service-state.ts';
 import type { Dialect, Role, ServerState } from '../../src/failover/state-machine.ts';
 import type { Lease } from '../../src/leases/lease.ts';
@@ -10,6 +12,8 @@ import { ip, makeRequest } from '../fakes/dhcp-builders.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
 const MCLT = 3600_000;
+/** The pool the ownership tests split (a /24's worth, starting off a multiple of 100). */
+const POOL = { start: ip('10.0.0.0'), end: ip('10.0.0.255') };
 
 function policyFor(opts: { role: Role; state: ServerState; dialect?: Dialect; mode?: 'load-balance' | 'hot-standby'; stos?: number; split?: number; ownership?: PoolOwnership }) {
   const mode = opts.mode ?? 'load-balance';
@@ -19,7 +23,8 @@ function policyFor(opts: { role: Role; state: ServerState; dialect?: Dialect; mo
     service: serviceFor(opts.state, { role: opts.role, dialect: opts.dialect ?? 'draft' }),
     hba: bucketMapForPercent(config.splitPercent, 'set-is-primary'),
   };
-  return createFailoverPolicy({ config, polarity: 'set-is-primary', ownership: opts.ownership ?? 'address-split', view: () => view });
+  const share = secondaryShareOf(config);
+  return createFailoverPolicy({ config, polarity: 'set-is-primary', ownership: opts.ownership ?? settledOwnership(opts.role, share, POOL), view: () => view });
 }
 
 // MAC 00:11:22:33:44:55 hashes to bucket 135 (digest §8.2): secondary's under split 128; ff:ff:… → 79: primary's.
@@ -64,26 +69,28 @@ describe('failover policy: mayAnswer', () => {
 
 describe('failover policy: pool ownership (mayAllocate)', () => {
   it('property: in NORMAL the two servers never may allocate the same never-used address', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 100 }), (addr, split) => {
+    fc.assert(fc.property(fc.integer({ min: ip('10.0.0.0'), max: ip('10.0.0.255') }), fc.integer({ min: 0, max: 100 }), (addr, split) => {
       const p = policyFor({ role: 'primary', state: 'normal', split });
       const s = policyFor({ role: 'secondary', state: 'normal', split });
       assert.notEqual(p.mayAllocate(addr, undefined, NOW), s.mayAllocate(addr, undefined, NOW));
     }), { numRuns: 500 });
   });
 
-  it('splits every 100 consecutive addresses exactly by the share', () => {
+  it('splits the pool by the share, and secondaryShareOf reads the mode', () => {
     for (const share of [0, 5, 50, 70, 100]) {
+      const scheme = schemeOf([{ intervals: [POOL], reserved: [] }], share);
       let secondary = 0;
-      for (let a = ip('10.0.0.0'); a < ip('10.0.0.100'); a++) if (ownerOfAddress(a, share) === 'secondary') secondary++;
-      assert.equal(secondary, share);
+      for (let a = POOL.start; a <= POOL.end; a++) if (ownerIn(scheme, a) === 'secondary') secondary++;
+      assert.ok(Math.abs(secondary - 256 * share / 100) <= 1, `${secondary} at ${share} %`);
     }
     assert.equal(secondaryShareOf({ mode: 'hot-standby', splitPercent: 100, reservePercent: 5 }), 5);
     assert.equal(secondaryShareOf({ mode: 'load-balance', splitPercent: 70, reservePercent: 0 }), 30);
   });
 
-  // Ownership is `uint32 mod 100` (not the last octet): pick one address of each side.
-  const own = [...Array(100).keys()].map((i) => ip('10.0.0.100') + i).find((a) => ownerOfAddress(a, 50) === 'primary')!;
-  const theirs = [...Array(100).keys()].map((i) => ip('10.0.0.100') + i).find((a) => ownerOfAddress(a, 50) === 'secondary')!;
+  // Ownership is by position in the pool: pick one address of each side.
+  const half = schemeOf([{ intervals: [POOL], reserved: [] }], 50);
+  const own = [...Array(256).keys()].map((i) => POOL.start + i).find((a) => ownerIn(half, a) === 'primary')!;
+  const theirs = [...Array(256).keys()].map((i) => POOL.start + i).find((a) => ownerIn(half, a) === 'secondary')!;
   const lease = (state: Lease['state'], extra: Partial<Lease> = {}): Lease => ({ ip: own, scope: 'lab', state, hw: '1:aa', expiresAt: NOW - 1, cltt: NOW - 10_000, ...extra });
   const table: { name: string; state: ServerState; addr: number; lease?: Lease; now?: number; stos?: number; expected: boolean }[] = [
     { name: 'NORMAL: own free address', state: 'normal', addr: own, expected: true },

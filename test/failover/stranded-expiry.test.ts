@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { MessageType } from '../../src/dhcp/message.ts';
 import type { Decision } from '../../src/dhcp/reply.ts';
-import { ownerOfAddress } from '../../src/failover/policy.ts';
+import { ownerByPosition } from '../fakes/ownership.ts';
 import { setLogLevel } from '../../src/log.ts';
 import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.ts';
 import { makeRequest } from '../fakes/dhcp-builders.ts';
@@ -74,7 +74,7 @@ describe('an EXPIRED the primary applied but never acked (chaos seed 1915884571)
     const first = await dora(sim, x);
     assert.ok(first !== undefined && first.server === 'srv1', 'X bound by the primary');
     const a = parseIpv4(first.ip);
-    assert.equal(ownerOfAddress(a, 50), 'primary');
+    assert.equal(ownerByPosition(srv1.engine!.scopePlans, 50, a), 'primary');
     await sim.until('secondary has it', () => srv2.engine!.leases.get(a)?.state === 'active' && srv1.engine!.leases.get(a)?.pendingAck === false);
 
     // X goes quiet; its lease runs out. The secondary's sweep runs first and reports EXPIRED.
@@ -122,7 +122,7 @@ describe('an EXPIRED the primary applied but never acked (chaos seed 1915884571)
     const first = await dora(sim, x, { secs: 4, prefer: srv1 });
     assert.ok(first !== undefined && first.server === 'srv1');
     const a = parseIpv4(first.ip);
-    assert.equal(ownerOfAddress(a, 50), 'primary');
+    assert.equal(ownerByPosition(srv1.engine!.scopePlans, 50, a), 'primary');
     await sim.until('secondary has it', () => srv2.engine!.leases.get(a)?.state === 'active' && srv1.engine!.leases.get(a)?.pendingAck === false);
 
     await sim.advance(first.leaseSeconds * 1000 + 1000);

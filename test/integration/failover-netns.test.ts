@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { bucketMapForPercent, serves } from '../../src/failover/load-balance.ts';
-import { ownerOfAddress } from '../../src/failover/policy.ts';
+import { ownerIn, schemeOf } from '../../src/failover/address-ownership.ts';
 import { openStore } from '../../src/leases/open-store.ts';
 import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.ts';
 import { createLab, labUnavailableReason, type Lab } from '../fakes/netns-lab.ts';
@@ -86,7 +86,11 @@ ${mode === 'load-balance' ? `  splitPercent: ${SPLIT}` : '  reservePercent: 5'}
 const hba = bucketMapForPercent(SPLIT, 'set-is-primary');
 const ownerOfClient = (mac: string): Node =>
   serves(hba, Buffer.from(mac.replace(/:/g, ''), 'hex'), { role: 'primary', polarity: 'set-is-primary' }) ? 'srv1' : 'srv2';
-const ownerOfIp = (ipText: string): Node => (ownerOfAddress(parseIpv4(ipText), 100 - SPLIT) === 'primary' ? 'srv1' : 'srv2');
+/** Who owns a free address: the servers' position split of the three pools above (address-ownership.ts). */
+const POOLS = schemeOf([['10.99.0.50', '10.99.0.250'], ['10.100.0.10', '10.100.7.250'], [SMALL_RANGE[0]!, SMALL_RANGE.at(-1)!]]
+  .map(([start, end]) => ({ intervals: [{ start: parseIpv4(start!), end: parseIpv4(end!) }], reserved: [] })), 100 - SPLIT);
+const RESERVE_POOLS = schemeOf(POOLS.layout, 5);
+const ownerOfIp = (ipText: string): Node => (ownerIn(POOLS, parseIpv4(ipText)) === 'primary' ? 'srv1' : 'srv2');
 const serverNode = (serverId: string): Node => (serverId === SERVERS.srv1.self ? 'srv1' : 'srv2');
 
 /** Sum of the samples of `name` whose labels include every `labels` pair. */
@@ -295,6 +299,15 @@ describe('failover pair in network namespaces, each server with its own Redis', 
       assert.equal(r?.ip, relayClients[i]!.ip, `${relayClients[i]!.mac} keeps its address through the secondary`);
       assert.equal(r?.server, SERVERS.srv2.self);
     });
+    // The 20-address pool: the secondary owns its share (30 % = 6 addresses, by position) and serves new
+    // clients from it at once in COMMUNICATIONS-INTERRUPTED (with `ip mod 100` it owned none of them).
+    const fresh = await simulate(SMALL_RELAY, Array.from({ length: 4 }, (_, i) => ({ mac: macOf(0xd0, i) })), { timeoutMs: 10_000, concurrency: 4 });
+    assert.equal(fresh.filter(Boolean).length, 4, 'four new clients on the small pool are served while the primary is dead');
+    for (const r of fresh) {
+      assert.equal(r?.server, SERVERS.srv2.self);
+      assert.equal(ownerOfIp(r!.ip), 'srv2', `${r!.ip} is from the secondary's own share`);
+    }
+    assert.equal(SMALL_RANGE.filter((a) => ownerOfIp(a) === 'srv2').length, 6, 'the secondary owns 30 % of the 20 addresses');
     // The primary's clients were answered only once their `secs` passed loadBalanceMaxSeconds (the
     // secondary keeps balancing DISCOVERs while it waits for evidence); the secondary's own at once.
     const ownersOfRetried = again.filter((r): r is Acquired => r !== undefined && r.secs > 3).map((r) => ownerOfClient(r.mac));
@@ -352,6 +365,7 @@ describe('failover pair in network namespaces, each server with its own Redis', 
   it('hot standby: only the active server answers, and the standby\'s store gets every lease', async () => {
     for (const n of NODES) await stopServer(n);
     for (const n of NODES) await lab.exec(n, 'redis-cli', ['-s', socketOf(n), 'flushall']);
+    held.length = 0; // the stores are empty: earlier clients hold nothing any more
     for (const n of NODES) startServer(n, { mode: 'hot-standby' });
     await waitBoth('normal', 30_000);
     await lab.exec('perf', 'perfdhcp', ['-4', '-l', 'eth0', '-r', '100', '-R', '300', '-n', '300'], { timeoutMs: 30_000, allowFail: true });
@@ -361,5 +375,28 @@ describe('failover pair in network namespaces, each server with its own Redis', 
     assert.equal(metricSum(standby!, 'dhcp_messages_sent_total', { type: 'offer' }) + metricSum(standby!, 'dhcp_messages_sent_total', { type: 'ack' }), 0, 'the standby sent no OFFER or ACK');
     const bindings = await waitStoresConverge('the standby\'s store holds every lease', 20_000);
     assert.ok(bindings >= 150, `${bindings} bindings for ${activeAcks} ACKs (300 exchanges over 300 random MACs: ~190 distinct clients)`);
+  });
+
+  it('hot standby, active killed: the standby serves a new client from its reserve, the rest of the small pool only after PARTNER-DOWN + MCLT', async () => {
+    const reserve = SMALL_RANGE.filter((a) => ownerIn(RESERVE_POOLS, parseIpv4(a)) === 'secondary');
+    assert.equal(reserve.length, 1, 'the 5 % reserve of 20 addresses is one address (it was none with ip mod 100)');
+    await stopServer('srv1', 'SIGKILL');
+    await waitState('srv2', 'communications-interrupted', 15_000);
+    // Every client is the active server's: the standby answers once `secs` passes loadBalanceMaxSeconds.
+    const [first] = await simulate(SMALL_RELAY, [{ mac: macOf(0xe0, 0) }], { timeoutMs: 15_000 });
+    assert.equal(first?.server, SERVERS.srv2.self, 'the standby served a new client while communications are interrupted');
+    assert.equal(first?.ip, reserve[0], 'from its reserve');
+    await waitState('srv2', 'partner-down', 30_000);
+    const pdSince = Date.parse((await status('srv2')).failover.stateSince);
+    let n = 1;
+    await waitFor('every address of the small pool leased by the standby', async () => {
+      const batch = await simulate(SMALL_RELAY, Array.from({ length: 4 }, () => ({ mac: macOf(0xe0, n++) })), { timeoutMs: 3_000, concurrency: 4 });
+      for (const r of batch.filter((x): x is Acquired => x !== undefined)) {
+        assert.ok(Date.now() >= pdSince + MCLT_S * 1000, `${r.ip} (the active server's) handed out ${(Date.now() - pdSince) / 1000} s into PARTNER-DOWN, before MCLT`);
+      }
+      const leased = new Set(held.filter((h) => h.ip.startsWith('10.100.8.')).map((h) => h.ip));
+      return SMALL_RANGE.every((a) => leased.has(a));
+    }, { timeoutMs: (MCLT_S + 30) * 1000, intervalMs: 500 });
+    await assertNoDuplicates('hot-standby partner-down', ['srv2']);
   });
 });

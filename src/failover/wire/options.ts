@@ -207,7 +207,8 @@ export const ALLOWED_OPTIONS: Readonly<Record<MessageTypeName, ReadonlySet<Optio
   UPDDONE: new Set([]),
   UPDREQ: new Set([30]),
   STATE: new Set([23, 24, 25]),
-  CONTACT: new Set([]),
+  // vendor-specific-options: the pool ownership handover between our own servers (ownership-wire.ts).
+  CONTACT: new Set([29]),
   DISCONNECT: new Set([16, 21]),
 };
 

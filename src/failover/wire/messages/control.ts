@@ -12,7 +12,8 @@ export const CONTROL_FIELDS = {
   UPDREQALL: { msScopeIds: 30 },
   UPDDONE: {},
   UPDREQ: { msScopeIds: 30 },
-  CONTACT: {},
+  /** Our own servers: the pool ownership handover (ownership-wire.ts); foreign partners never get it. */
+  CONTACT: { vendorOptions: 29 },
   DISCONNECT: { rejectReason: 21, message: 16 },
 } as const satisfies Record<string, FieldMap>;
 export type ControlType = keyof typeof CONTROL_FIELDS;
@@ -22,7 +23,7 @@ export type Poolresp = MessageBase & { readonly type: 'POOLRESP'; readonly addre
 export type Updreqall = MessageBase & FieldsOf<typeof CONTROL_FIELDS.UPDREQALL> & { readonly type: 'UPDREQALL' };
 export type Upddone = MessageBase & { readonly type: 'UPDDONE' };
 export type Updreq = MessageBase & FieldsOf<typeof CONTROL_FIELDS.UPDREQ> & { readonly type: 'UPDREQ' };
-export type Contact = MessageBase & { readonly type: 'CONTACT' };
+export type Contact = MessageBase & FieldsOf<typeof CONTROL_FIELDS.CONTACT> & { readonly type: 'CONTACT' };
 export type Disconnect = MessageBase & FieldsOf<typeof CONTROL_FIELDS.DISCONNECT> & { readonly type: 'DISCONNECT' };
 export type ControlMessage = Poolreq | Poolresp | Updreqall | Upddone | Updreq | Contact | Disconnect;
 
