@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import { BindError } from '../errors.ts';
 import { log } from '../log.ts';
 import { ConnectReject, Link, type LinkOwner, type LinkSettings, type PartnerParams, type TransportEvents } from './link.ts';
+import { afterUnansweredConnect, connectSecret, pruneRing, ringOf, rotateRing, SECRET_GRACE_MS, type SecretLabel, type SecretRing } from './secret-rotation.ts';
 
 export const MAX_INBOUND_SOCKETS = 4;
 /** A handshake this young defers our own dial; an older one is presumed stuck. */
@@ -25,12 +26,18 @@ export class FailoverTransport implements LinkOwner {
   private dialing = false;
   private backoff: number;
   private stopped = false;
+  /** The shared secret and, for SECRET_GRACE_MS after a change, the one before it (secret-rotation.ts). */
+  private ring: SecretRing | undefined;
+  /** The secret the next CONNECT is signed with: the last link's, or the other one after an unanswered CONNECT. */
+  private preferredSecret: Buffer | undefined;
+  private graceTimer: { cancel(): void } | undefined;
 
   constructor(settings: LinkSettings, clock: Clock, events: TransportEvents) {
     this.settings = settings;
     this.clock = clock;
     this.events = events;
     this.backoff = settings.backoffMs?.min ?? 1000;
+    this.ring = ringOf(settings.secret);
   }
 
   get current(): Link | undefined { return this.established; }
@@ -55,6 +62,7 @@ export class FailoverTransport implements LinkOwner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.dialTimer?.cancel();
+    this.graceTimer?.cancel();
     for (const l of [...this.links]) l.close('shutting down', { rejectReason: ConnectReject.UNKNOWN });
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -65,9 +73,53 @@ export class FailoverTransport implements LinkOwner {
    */
   relink(settings: LinkSettings): void {
     this.settings = settings;
+    this.setSecret(settings.secret);
     this.backoff = settings.backoffMs?.min ?? 1000;
     for (const l of [...this.links]) l.close('configuration changed', { rejectReason: ConnectReject.UNKNOWN });
     this.scheduleDial(0);
+  }
+
+  /**
+   * A new shared secret (one secret replaced by another, nothing else of the link changed): no link is
+   * closed. The previous secret stays accepted for the grace period; each link moves to the new one once
+   * the partner shows it has it (secret-rotation.ts, link.ts).
+   */
+  rotateSecret(settings: LinkSettings): void {
+    this.settings = settings;
+    this.setSecret(settings.secret);
+    for (const l of [...this.links]) l.secretsChanged();
+  }
+
+  private setSecret(secret: Buffer | undefined): void {
+    const now = this.clock.now();
+    const before = this.secretRing();
+    this.ring = rotateRing(before, secret, now, this.settings.secretGraceMs ?? SECRET_GRACE_MS);
+    if (this.ring === before) return;
+    this.graceTimer?.cancel();
+    this.graceTimer = undefined;
+    const until = this.ring?.previousUntil;
+    if (until === undefined) return;
+    log.info('failover.secret.previous_kept', { relationship: this.settings.relationship, until: new Date(until).toISOString(), why: 'links keep working while the partner has not read the new secret yet' });
+    this.graceTimer = this.clock.setTimer(Math.max(1, until - now), () => {
+      this.graceTimer = undefined;
+      this.ring = pruneRing(this.ring, this.clock.now());
+      log.info('failover.secret.previous_expired', { relationship: this.settings.relationship, links: this.links.size });
+      for (const l of [...this.links]) l.secretsChanged();
+    });
+  }
+
+  secretRing(): SecretRing | undefined {
+    this.ring = pruneRing(this.ring, this.clock.now());
+    return this.ring;
+  }
+
+  connectSecret(): Buffer | undefined { return connectSecret(this.secretRing(), this.clock.now(), this.preferredSecret); }
+
+  /** For /status: which secret the established link uses, and until when the previous one is accepted. */
+  secretStatus(): { link: SecretLabel | undefined; previousUntil: number | undefined } | undefined {
+    const ring = this.secretRing();
+    if (ring === undefined) return undefined;
+    return { link: this.hasEstablished() ? this.established?.secretInUse() : undefined, previousUntil: ring.previousUntil };
   }
 
   private accept(socket: net.Socket): void {
@@ -141,6 +193,7 @@ export class FailoverTransport implements LinkOwner {
 
   onEstablished(link: Link, params: PartnerParams): void {
     this.established = link;
+    this.preferredSecret = link.signingSecret;
     this.backoff = this.settings.backoffMs?.min ?? 1000;
     for (const other of this.links) if (other !== link && other.state === 'established') other.close('duplicate link', { send: false });
     this.events.established(link, params);
@@ -150,6 +203,9 @@ export class FailoverTransport implements LinkOwner {
     this.links.delete(link);
     const wasCurrent = this.established === link;
     if (wasCurrent) this.established = undefined;
+    // Our CONNECT got no verified answer: the partner may hold only our other accepted secret (a rotation).
+    if (!wasEstablished && link.unansweredConnect !== undefined) this.preferredSecret = afterUnansweredConnect(this.secretRing(), this.clock.now(), link.unansweredConnect);
+    else if (wasEstablished && link.signingSecret !== undefined) this.preferredSecret = link.signingSecret; // where the link ended up
     log.info('failover.link.closed', { link: link.id, reason, established: wasEstablished });
     this.events.closed(link, reason, wasCurrent);
     if (!wasEstablished) this.backoff = Math.min(this.backoff * 2, this.settings.backoffMs?.max ?? 10_000);

@@ -1,19 +1,22 @@
 // One failover TCP connection (digest §1): frame, authenticate (HMAC digest on every message when a
-// secret is set; per-link session keys between two of our servers, session-key.ts), run the
+// secret is set; per-link session keys between two of our servers, session-key.ts; during a secret
+// rotation the previous secret too, and the move to the new one, secret-rotation.ts), run the
 // CONNECT/CONNECTACK handshake (primary sends CONNECT on every link; secondary checks and answers),
 // keepalive (CONTACT every partner-receive-timer/3; close after our max-response-delay of silence),
 // xid monotonicity and size limits. Hostile input closes this one link with a logged reason; nothing
 // here throws into the process. The transport that owns links is connection.ts.
+import { timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Clock } from '../clock.ts';
 import { DecodeError } from '../errors.ts';
 import { log } from '../log.ts';
-import { newNonce, nonceOf, nonceOptions, sessionKey } from './session-key.ts';
+import { acceptedSecrets, labelOf, linkSecretLabel, receiveSecrets, signingSecret, type LinkSecrets, type SecretLabel, type SecretRing } from './secret-rotation.ts';
+import { newNonce, nonceOf, nonceOptions, PROOF_SIZE, SECRET_PROOF_SUBOPTION, secretProof, sessionKey } from './session-key.ts';
 import { hasDigest, verifyMessage } from './wire/auth.ts';
 import type { WireDialect } from './wire/dialect.ts';
 import { FrameReader } from './wire/framing.ts';
 import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage, type FailoverMessageType } from './wire/message.ts';
-import { REJECT_REASONS } from './wire/options.ts';
+import { REJECT_REASONS, type VendorOption } from './wire/options.ts';
 
 /** ISC refuses CONNECT/CONNECTACK beyond 60 s of clock difference (digest §1.11, invariant 27). */
 export const MAX_SKEW_SECONDS = 60;
@@ -48,6 +51,8 @@ export interface LinkSettings {
   readonly partnerAddress: string;
   readonly partnerPort: number;
   readonly secret?: Buffer | undefined;
+  /** How long a replaced secret stays accepted (secret-rotation.ts SECRET_GRACE_MS; tests shorten it). */
+  readonly secretGraceMs?: number | undefined;
   /** How the partner encodes messages (ISC = draft-12, or Microsoft); checked on every send. */
   readonly dialect: WireDialect;
   /** With a secret: sign with a per-link key from both sides' nonces (session-key.ts). Only between our own servers. */
@@ -91,6 +96,10 @@ export interface LinkOwner {
   hasEstablished(): boolean;
   onEstablished(link: Link, params: PartnerParams): void;
   onLinkClosed(link: Link, reason: string, wasEstablished: boolean): void;
+  /** The secrets in force (current, and the previous one during its grace period); undefined without a secret. */
+  secretRing(): SecretRing | undefined;
+  /** Initiator: the secret to sign the next CONNECT with (secret-rotation.ts connectSecret). */
+  connectSecret(): Buffer | undefined;
 }
 
 let linkIds = 0;
@@ -115,7 +124,15 @@ export class Link {
   params: PartnerParams | undefined;
   /** Session keys (session-key.ts): our nonce on this link, and the key once both nonces are known. */
   private ownNonce: Buffer | undefined;
-  private sessionKey: Buffer | undefined;
+  /** Both nonces, once the handshake has them: from then on every message is signed with a key derived from them. */
+  private nonces: { readonly initiator: Buffer; readonly responder: Buffer } | undefined;
+  /** Session keys by the secret they come from (current and previous during a rotation). */
+  private readonly keys = new Map<Buffer, Buffer>();
+  /** Which secrets this link signs and verifies with (secret-rotation.ts); undefined without a secret or before the handshake. */
+  private secrets: LinkSecrets | undefined;
+  private previousLogged = false;
+  /** Primary: the CONNECT went out signed with this secret and no verified answer has come back yet. */
+  unansweredConnect: Buffer | undefined;
   /** Responder: CONNECT accepted, waiting for the first message under the session key (key confirmation). */
   private confirming: PartnerParams | undefined;
 
@@ -143,7 +160,7 @@ export class Link {
     let frame: Buffer;
     try {
       const full = { ...m, time: Math.floor(this.transport.clock.now() / 1000), xid: id } as FailoverMessage;
-      frame = encodeFailoverMessage(full, { dialect: settings.dialect, secret: this.sessionKey ?? settings.secret });
+      frame = encodeFailoverMessage(full, { dialect: settings.dialect, secret: this.signingKey() });
     } catch (err) {
       // A dialect violation or an oversized message is our bug, never the partner's: logged, not sent.
       log.error('failover.link.encode_failed', { link: this.id, type: m.type, err });
@@ -185,7 +202,7 @@ export class Link {
     this.sendTimer?.cancel();
     if (this.state !== 'established' || this.partnerReceiveTimerSeconds <= 0) return;
     const ms = Math.max(200, Math.floor((this.partnerReceiveTimerSeconds * 1000) / 3));
-    this.sendTimer = this.transport.clock.setTimer(ms, () => this.send({ type: 'CONTACT' }));
+    this.sendTimer = this.transport.clock.setTimer(ms, () => this.send({ type: 'CONTACT', ...this.proofFields() }));
   }
 
   private onData(chunk: Buffer): void {
@@ -207,12 +224,12 @@ export class Link {
 
   private onFrame(frame: Buffer): void {
     // The typed codec rejects unknown types, bad lengths and repeated options (outside BNDUPD/BNDACK batches).
-    const m = decodeFailoverMessage(frame);
+    let m = decodeFailoverMessage(frame);
     if (m.skipped !== undefined) log.debug('failover.message.options_skipped', { link: this.id, type: m.type, codes: m.skipped });
     const settings = this.transport.settings;
-    const digest = checkDigest(frame, this.keyFor(m));
+    const digest = this.verify(frame, m);
     if (digest !== 'ok') {
-      this.authFailure(m, digest, this.sessionKey !== undefined ? 'not signed with this link\'s session key' : 'not signed with the shared secret');
+      this.authFailure(m, digest, this.nonces !== undefined ? 'not signed with this link\'s session key' : 'not signed with the shared secret');
       this.close(`message digest ${digest}`, { send: false });
       return;
     }
@@ -235,6 +252,7 @@ export class Link {
       this.close(why, { rejectReason: ConnectReject.TIME_MISMATCH });
       return;
     }
+    if (m.type === 'CONTACT' && m.vendorOptions !== undefined) m = this.takeSecretProof(m);
     if (m.type === 'CONTACT' && m.vendorOptions === undefined) return; // a keepalive; with options it is our handover
     if (m.type === 'DISCONNECT') {
       this.close(`partner disconnected: reason ${m.rejectReason ?? '?'} ${m.message ?? ''}`.trim(), { send: false });
@@ -248,18 +266,130 @@ export class Link {
     return this.transport.settings.secret !== undefined && this.transport.settings.sessionKeys;
   }
 
-  /**
-   * The key `m` must verify with: the link's session key once known, else the secret. The CONNECTACK's
-   * nonce completes our session key here (a forged or replayed one then fails the digest and closes the link).
-   */
-  private keyFor(m: FailoverMessage): Buffer | undefined {
-    const secret = this.transport.settings.secret;
-    if (secret === undefined || !this.usesSessionKeys) return secret;
-    if (this.sessionKey === undefined && m.type === 'CONNECTACK' && this.ownNonce !== undefined) {
-      const theirs = nonceOf(m, VENDOR_CLASS);
-      if (theirs !== undefined) this.sessionKey = sessionKey(secret, this.ownNonce, theirs);
+  /** The key our next message is signed with: the link's signing secret (or its session key), else the current secret. */
+  private signingKey(): Buffer | undefined {
+    const ring = this.transport.secretRing();
+    if (ring === undefined) return undefined; // no secret (any more): nothing is signed
+    return this.keyOf(this.secrets?.signing ?? ring.current);
+  }
+
+  /** `secret` itself before both nonces are known (or without session keys), else this link's session key under it. */
+  private keyOf(secret: Buffer): Buffer {
+    if (this.nonces === undefined) return secret;
+    let key = this.keys.get(secret);
+    if (key === undefined) {
+      key = sessionKey(secret, this.nonces.initiator, this.nonces.responder);
+      this.keys.set(secret, key);
     }
-    return this.sessionKey ?? secret;
+    return key;
+  }
+
+  /**
+   * Checks `m`'s digest against the secrets it may be signed with (secret-rotation.ts): the CONNECT with
+   * every accepted one (current first), the CONNECTACK with the one our CONNECT used, later messages
+   * with `receiveSecrets`. The CONNECTACK's nonce completes our session keys here (a forged or replayed
+   * one then fails the digest and closes the link).
+   */
+  private verify(frame: Buffer, m: FailoverMessage): DigestCheck {
+    const ring = this.transport.secretRing();
+    if (ring === undefined) return checkDigest(frame, undefined);
+    if (!hasDigest(frame)) return 'missing';
+    if (this.usesSessionKeys && this.nonces === undefined && m.type === 'CONNECTACK' && this.ownNonce !== undefined) {
+      const theirs = nonceOf(m, VENDOR_CLASS);
+      if (theirs !== undefined) this.nonces = { initiator: this.ownNonce, responder: theirs };
+    }
+    const now = this.transport.clock.now();
+    const candidates = this.secrets === undefined ? acceptedSecrets(ring, now)
+      : this.secrets.partnerSigned === undefined ? (labelOf(ring, this.secrets.signing, now) !== undefined ? [this.secrets.signing] : [])
+        : receiveSecrets(ring, now, this.secrets);
+    const used = candidates.find((s) => verifyMessage(frame, this.keyOf(s)) === 'ok');
+    if (used === undefined) return 'bad';
+    this.unansweredConnect = undefined;
+    if (labelOf(ring, used, now) === 'previous' && !this.previousLogged) {
+      this.previousLogged = true;
+      log.info('failover.secret.previous_accepted', {
+        link: this.id, remote: this.remote, type: m.type, until: ring.previousUntil === undefined ? undefined : new Date(ring.previousUntil).toISOString(),
+        why: 'the partner signs with the secret this server had before the last change; accepted until then',
+      });
+    }
+    this.secrets = this.secrets === undefined ? { signing: used, partnerSigned: used } : { ...this.secrets, partnerSigned: used };
+    if (this.state === 'established') this.follow(false);
+    return 'ok';
+  }
+
+  /**
+   * Applies the signing rule (secret-rotation.ts signingSecret) after the partner showed something or the
+   * ring changed: move to the current secret once the partner has it, close the link when none of its
+   * secrets is accepted any more. `announce`: tell the partner at once by signing a CONTACT with it.
+   */
+  private follow(announce: boolean): void {
+    if (this.secrets === undefined || this.state === 'closed') return;
+    const ring = this.transport.secretRing();
+    const next = signingSecret(ring, this.transport.clock.now(), this.secrets);
+    if (next === undefined) {
+      const why = 'the link still uses a secret that is no longer accepted (the previous one expired, or a second change replaced it): the partner never showed the current secret';
+      this.transport.events.problem('auth', { link: this.id, result: 'secret_expired' });
+      log.warn('failover.secret.link_expired', { link: this.id, remote: this.remote, why });
+      this.close(why, { send: false });
+      return;
+    }
+    if (next.equals(this.secrets.signing)) return;
+    this.secrets = { ...this.secrets, signing: next };
+    log.info('failover.secret.link_moved', { link: this.id, remote: this.remote, to: 'current', why: 'the partner has the current secret' });
+    if (announce && this.state === 'established') this.send({ type: 'CONTACT' });
+  }
+
+  /** The ring changed (a new secret, or the previous one expired): re-judge this link (connection.ts). */
+  secretsChanged(): void {
+    if (this.state === 'closed' || this.secrets === undefined) return;
+    if (this.state === 'handshake') {
+      if (labelOf(this.transport.secretRing(), this.secrets.signing, this.transport.clock.now()) === undefined) this.close('handshake under a secret that is no longer accepted', { send: false });
+      return;
+    }
+    this.follow(false);
+    const proof = this.proofFields();
+    if (this.state === 'established' && proof.vendorOptions !== undefined) this.send({ type: 'CONTACT', ...proof });
+  }
+
+  /** 'current' once both directions use the current secret, 'previous' while one still uses the previous one; undefined without a secret. */
+  secretInUse(): SecretLabel | undefined {
+    return this.secrets === undefined ? undefined : linkSecretLabel(this.transport.secretRing(), this.transport.clock.now(), this.secrets);
+  }
+
+  /** The secret this link was made with or moved to (the transport's preference for its next CONNECT). */
+  get signingSecret(): Buffer | undefined { return this.secrets?.signing; }
+
+  /** While we sign with an older secret than our current one: the proof that we hold the current one, for a CONTACT. */
+  private proofFields(): { vendorOptions?: VendorOption[] } {
+    const ring = this.transport.secretRing();
+    if (!this.usesSessionKeys || ring === undefined || this.nonces === undefined || this.secrets === undefined || this.secrets.signing.equals(ring.current)) return {};
+    const side = this.transport.settings.role === 'primary' ? 'initiator' : 'responder';
+    return { vendorOptions: [{ code: SECRET_PROOF_SUBOPTION, data: secretProof(this.keyOf(ring.current), side) }] };
+  }
+
+  /**
+   * A CONTACT from the partner: reads and removes our secret proof (if the CONTACT carries one); returns
+   * the CONTACT with whatever other vendor options it has (none: a keepalive).
+   */
+  private takeSecretProof<M extends FailoverMessage & { type: 'CONTACT' }>(m: M): M {
+    const options = m.vendorOptions ?? [];
+    const proofs = options.filter((o) => o.code === SECRET_PROOF_SUBOPTION);
+    if (!this.usesSessionKeys || proofs.length === 0) return m;
+    const ring = this.transport.secretRing();
+    if (ring !== undefined && this.nonces !== undefined && this.secrets !== undefined && !(this.secrets.partnerProved?.equals(ring.current) ?? false)) {
+      const theirSide = this.transport.settings.role === 'primary' ? 'responder' : 'initiator';
+      const expected = secretProof(this.keyOf(ring.current), theirSide);
+      const got = proofs[0]!.data;
+      if (got.length === PROOF_SIZE && timingSafeEqual(got, expected)) {
+        this.secrets = { ...this.secrets, partnerProved: ring.current };
+        this.follow(true);
+      } else {
+        log.debug('failover.secret.proof_unmatched', { link: this.id, why: 'the partner holds a secret that is not our current one (it may be ahead of us)' });
+      }
+    }
+    const rest = options.filter((o) => o.code !== SECRET_PROOF_SUBOPTION);
+    const { vendorOptions: _, ...bare } = m;
+    return (rest.length > 0 ? { ...bare, vendorOptions: rest } : bare) as M;
   }
 
   /** Our nonce for a CONNECT or CONNECTACK, with the vendor class that makes it readable. */
@@ -312,7 +442,7 @@ export class Link {
           return;
         }
         this.ownNonce = newNonce();
-        this.sessionKey = sessionKey(s.secret!, theirs, this.ownNonce); // from here on, even our reject is bound to this CONNECT
+        this.nonces = { initiator: theirs, responder: this.ownNonce }; // from here on, even our reject is bound to this CONNECT
       }
       if (m.protocolVersion !== undefined && m.protocolVersion !== 1) { reject(ConnectReject.VERSION_MISMATCH, `protocol version ${m.protocolVersion}`); return; }
       if (m.relationshipName !== s.relationship) { reject(ConnectReject.INVALID_PARTNER, `relationship ${JSON.stringify(m.relationshipName)} is not ${JSON.stringify(s.relationship)}`); return; }
@@ -329,7 +459,7 @@ export class Link {
         maxUnacked: m.maxUnackedBndupd ?? 1, receiveTimerSeconds: m.receiveTimer ?? 0,
         mcltSeconds: m.mclt, hba: Buffer.from(m.hba), vendorClass: m.vendorClassIdentifier, skewSeconds: skew,
       };
-      if (this.sessionKey !== undefined) this.confirming = params;
+      if (this.nonces !== undefined) this.confirming = params;
       else this.establish(params);
       return;
     }
@@ -352,7 +482,7 @@ export class Link {
     const skew = this.skewOf(m);
     if (Math.abs(skew) > MAX_SKEW_SECONDS) { fail(ConnectReject.TIME_MISMATCH, `clock skew ${skew} s exceeds ${MAX_SKEW_SECONDS} s; synchronise clocks (NTP)`, 'skew'); return; }
     if (this.transport.hasEstablished()) { this.close('spare link: already connected', { send: false }); return; }
-    if (this.usesSessionKeys && this.sessionKey === undefined) { // keyFor found no nonce in it
+    if (this.usesSessionKeys && this.nonces === undefined) { // verify found no nonce in it
       this.authFailure(m, 'no_session_nonce', 'CONNECTACK carries no session nonce');
       this.close('no session nonce in CONNECTACK: the partner must be a dhcp-failover-ts server with partnerDialect self', { send: false });
       return;
@@ -364,6 +494,8 @@ export class Link {
   sendConnect(): void {
     const s = this.transport.settings;
     if (this.usesSessionKeys) this.ownNonce = newNonce();
+    const secret = this.transport.connectSecret();
+    if (secret !== undefined) { this.secrets = { signing: secret }; this.unansweredConnect = secret; }
     this.send({
       type: 'CONNECT', relationshipName: s.relationship, maxUnackedBndupd: s.maxUnacked, receiveTimer: s.receiveTimerSeconds,
       vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, tlsRequest: 0, mclt: s.mcltSeconds, hba: Buffer.from(s.hba), ...this.nonceFields(),
@@ -376,7 +508,10 @@ export class Link {
     this.partnerReceiveTimerSeconds = params.receiveTimerSeconds;
     this.armReceive(this.transport.settings.receiveTimerSeconds * 1000, 'no traffic within max-response-delay');
     this.armSend();
-    log.info('failover.link.established', { link: this.id, remote: this.remote, inbound: this.inbound, partnerVendor: params.vendorClass, skewSeconds: params.skewSeconds });
+    log.info('failover.link.established', { link: this.id, remote: this.remote, inbound: this.inbound, partnerVendor: params.vendorClass, skewSeconds: params.skewSeconds, secret: this.secretInUse() });
     this.transport.onEstablished(this, params);
+    // Made with the previous secret while we already hold a newer one: say so, so that a partner that has it too moves the link.
+    const proof = this.proofFields();
+    if (this.state === 'established' && proof.vendorOptions !== undefined) this.send({ type: 'CONTACT', ...proof });
   }
 }

@@ -28,6 +28,13 @@ export interface FailoverStatus {
    * until the partner confirms (ownership-handover.ts), null with an ISC partner (binding state).
    */
   readonly poolOwnership: { readonly scheme: string; readonly held: readonly string[]; readonly settled: boolean } | null;
+  /**
+   * The shared secret (secret-rotation.ts), null without one: `link` = which secret the established link
+   * uses ('previous' while either direction still does; null without a link); `previousAcceptedUntil` =
+   * end of the grace period of the secret before the last change (null when none is kept). A rotation is
+   * complete when both servers say `link: 'current'`.
+   */
+  readonly secret: { readonly link: 'current' | 'previous' | null; readonly previousAcceptedUntil: string | null } | null;
 }
 
 /** Where the automatic partner-down stands, as the switchover timer will judge it (partner-down-guard.ts). */
@@ -85,6 +92,8 @@ export interface PeerReading {
   /** Partner-down evidence collected while communications are interrupted (policy.ts). */
   readonly guard: GuardState;
   readonly ownership?: { readonly scheme: string; readonly held: readonly string[]; readonly settled: boolean } | undefined;
+  /** The transport's secret status (connection.ts secretStatus); undefined without a shared secret. */
+  readonly secret?: { readonly link: 'current' | 'previous' | undefined; readonly previousUntil: number | undefined } | undefined;
 }
 
 export function statusOf(r: PeerReading): FailoverStatus {
@@ -104,6 +113,10 @@ export function statusOf(r: PeerReading): FailoverStatus {
     service: serviceOf(snap),
     autoPartnerDown: autoPartnerDownOf(r),
     poolOwnership: r.ownership ?? null,
+    secret: r.secret === undefined ? null : {
+      link: r.secret.link ?? null,
+      previousAcceptedUntil: r.secret.previousUntil === undefined ? null : new Date(r.secret.previousUntil).toISOString(),
+    },
   };
 }
 
@@ -116,6 +129,7 @@ export function setGauges(m: FailoverMetrics, labels: { relationship: string; se
   for (const state of [...PARTNER_STATES, 'unknown']) m.partnerState.set({ ...labels, state }, state === partner ? 1 : 0);
   m.stateSeconds.set(labels, Math.max(0, (r.now - snap.stos) / 1000));
   m.connectionUp.set(rel, r.commsOk ? 1 : 0);
+  m.previousSecretInUse.set(rel, r.secret?.link === 'previous' ? 1 : 0);
   if (r.skewSeconds !== undefined) m.clockSkewSeconds.set(rel, r.skewSeconds);
   setQueueGauges(m, labels.relationship, r.unackedUpdates, r.queuedUpdates);
 }

@@ -59,6 +59,8 @@ export interface PeerOptions {
   /** The shared secret's bytes (sharedSecret or the file's contents), if any. */
   readonly secret?: Buffer | undefined;
   readonly backoffMs?: { min: number; max: number } | undefined;
+  /** How long a replaced shared secret stays accepted (default SECRET_GRACE_MS, secret-rotation.ts; tests shorten it). */
+  readonly secretGraceMs?: number | undefined;
 }
 
 export type { FailoverStatus } from './peer-status.ts';
@@ -160,7 +162,7 @@ export class FailoverPeer {
       localAddress: this.cfg.address, localPort: this.cfg.port,
       partnerAddress: this.cfg.partner.address, partnerPort: this.cfg.partner.port,
       secret: this.secret, dialect: this.wireDialect, sessionKeys: this.cfg.partnerDialect === 'self', maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
-      mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs,
+      mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs, secretGraceMs: this.opts.secretGraceMs,
     };
   }
 
@@ -186,7 +188,8 @@ export class FailoverPeer {
         this.runEffect({ kind: 'start-timer', timer: 'switchover', ms: Math.max(1, next.stateSwitchoverSeconds * 1000 - elapsed) });
       }
       if (plan.relink) this.transport?.relink(this.linkSettings());
-      log.info('failover.config.applied', { relationship: next.relationship, changed: plan.changed, relink: plan.relink });
+      else if (plan.rotateSecret) this.transport?.rotateSecret(this.linkSettings());
+      log.info('failover.config.applied', { relationship: next.relationship, changed: plan.changed, relink: plan.relink, rotateSecret: plan.rotateSecret });
     });
     return plan;
   }
@@ -455,6 +458,7 @@ export class FailoverPeer {
       skewSeconds: this.skewSeconds(), unackedUpdates: this.sync.queue.inflightCount, queuedUpdates: this.sync.queue.pendingCount,
       hba: this.hba, polarity: polarityOf(this.cfg), guard: this.policy.guard(),
       ownership: poolOwnershipOf(this.cfg) === 'binding-state' ? undefined : this.ownership.status(),
+      secret: this.transport?.secretStatus(),
     };
   }
 

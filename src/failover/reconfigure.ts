@@ -2,8 +2,10 @@
 // Three kinds of change (DESIGN.md "Runtime", config reload):
 //   - identity (relationship, role, addresses, ports, dialect): another relationship; needs a restart,
 //     and nothing of the new section is applied (never half-applied);
-//   - link (shared secret, MCLT, max-unacked, max-response-delay, and the HBA the primary sends):
-//     applied, then the link is re-established so the partner sees them in a new CONNECT;
+//   - link (MCLT, max-unacked, max-response-delay, the HBA the primary sends, a secret added or
+//     removed): applied, then the link is re-established so the partner sees them in a new CONNECT;
+//   - a secret replaced by another: applied without closing the link (secret-rotation.ts: the old one
+//     stays accepted for a grace period, the link moves to the new one once the partner has it);
 //   - local (split and reserve on the secondary's side, load-balance max seconds, switchover interval,
 //     startup time): applied in place.
 import type { FailoverConfig } from './config.ts';
@@ -15,6 +17,8 @@ export interface ReconfigurePlan {
   readonly restartRequired: readonly string[];
   /** Re-establish the link after applying (the partner must see a new CONNECT). */
   readonly relink: boolean;
+  /** One secret replaced by another: keep the links, accept the previous secret for its grace period. */
+  readonly rotateSecret: boolean;
 }
 
 type Field = keyof FailoverConfig;
@@ -39,6 +43,8 @@ export function planReconfigure(
   const secretChanged = !(runningSecret === undefined ? nextSecret === undefined : nextSecret !== undefined && runningSecret.equals(nextSecret));
   const changed = [...new Set([...IDENTITY, ...LINK, ...LOCAL, ...SECRET_SOURCES].filter(differs).map(path))];
   if (secretChanged && !changed.includes(path('sharedSecret'))) changed.push(path('sharedSecret'));
-  const relink = secretChanged || LINK.some(differs) || (next.role === 'primary' && PRIMARY_LINK.some(differs));
-  return { changed, restartRequired, relink };
+  const rotateSecret = secretChanged && runningSecret !== undefined && nextSecret !== undefined;
+  // With another link change too, the relink itself carries the rotation (the ring keeps the previous secret).
+  const relink = (secretChanged && !rotateSecret) || LINK.some(differs) || (next.role === 'primary' && PRIMARY_LINK.some(differs));
+  return { changed, restartRequired, relink, rotateSecret };
 }

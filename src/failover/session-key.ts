@@ -36,3 +36,17 @@ export function nonceOf(m: { readonly vendorClassIdentifier?: string | undefined
 export function sessionKey(secret: Buffer, initiatorNonce: Buffer, responderNonce: Buffer): Buffer {
   return createHmac('sha256', secret).update(LABEL).update(initiatorNonce).update(responderNonce).digest();
 }
+
+/**
+ * Secret rotation (secret-rotation.ts): while a link is still signed with the previous secret, each side
+ * that already has the new one says so with this proof, sub-option 2 of vendor-specific-options in a
+ * CONTACT. `key` is the link's session key under that secret; `from` binds it to the sender's side, so
+ * a proof reflected back to its sender proves nothing. It reveals neither the secret nor the key.
+ */
+export const SECRET_PROOF_SUBOPTION = 2;
+const PROOF_LABEL = Buffer.from('dhcp-failover-ts secret proof v1', 'ascii');
+export const PROOF_SIZE = 16;
+
+export function secretProof(key: Buffer, from: 'initiator' | 'responder'): Buffer {
+  return createHmac('sha256', key).update(PROOF_LABEL).update(from, 'ascii').digest().subarray(0, PROOF_SIZE);
+}

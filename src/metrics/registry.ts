@@ -68,6 +68,8 @@ export interface FailoverMetrics {
   readonly stateSeconds: client.Gauge<'relationship' | 'server'>;
   readonly clockSkewSeconds: client.Gauge<'relationship'>;
   readonly connectionUp: client.Gauge<'relationship'>;
+  /** 1 while the established link still uses the previous shared secret in either direction (a rotation in progress). */
+  readonly previousSecretInUse: client.Gauge<'relationship'>;
   readonly unackedUpdates: client.Gauge<'relationship'>;
   readonly queuedUpdates: client.Gauge<'relationship'>;
   readonly updatesSent: client.Counter<'relationship'>;
@@ -90,6 +92,7 @@ export function createFailoverMetrics(registry: client.Registry, collect?: (m: F
     stateSeconds: new client.Gauge({ name: 'dhcp_failover_state_seconds', help: 'Seconds since this server entered its current failover state', labelNames: ['relationship', 'server'], registers: r, collect() { collect?.(m); } }),
     clockSkewSeconds: new client.Gauge({ name: 'dhcp_failover_clock_skew_seconds', help: 'Local minus partner clock, measured at the last handshake', labelNames: ['relationship'], registers: r }),
     connectionUp: new client.Gauge({ name: 'dhcp_failover_connection_up', help: '1 while the failover link is established and STATE was exchanged', labelNames: ['relationship'], registers: r }),
+    previousSecretInUse: new client.Gauge({ name: 'dhcp_failover_previous_secret_in_use', help: '1 while the failover link still signs or verifies with the shared secret from before the last change (rotation not complete)', labelNames: ['relationship'], registers: r }),
     unackedUpdates: new client.Gauge({ name: 'dhcp_failover_unacked_updates', help: 'BNDUPDs sent and not yet acknowledged', labelNames: ['relationship'], registers: r }),
     queuedUpdates: new client.Gauge({ name: 'dhcp_failover_queued_updates', help: 'BNDUPDs waiting to be sent', labelNames: ['relationship'], registers: r }),
     updatesSent: new client.Counter({ name: 'dhcp_failover_updates_sent_total', help: 'BNDUPDs sent', labelNames: ['relationship'], registers: r }),

@@ -230,12 +230,24 @@ describe('the pod as Kubernetes runs it: image, chart, operator, server pods, cl
     for (const sts of ['lab-dhcp-a', 'lab-dhcp-b']) assert.equal(cluster.pod(sts)!.restartsOf('server'), 0, `${sts}/server restarted`);
   });
 
-  test('a rotated Secret keeps the pair working', async () => {
+  test('a rotated Secret keeps the pair working: the link is never lost, no COMMUNICATIONS-INTERRUPTED, both end on the new secret', async () => {
+    const serverLog = async (sts: string) => (await cluster.pod(sts)?.logs('server')) ?? '';
+    const count = (text: string, event: string) => text.split('\n').filter((l) => l.includes(`"event":"${event}"`)).length;
+    const lostBefore = await Promise.all(['lab-dhcp-a', 'lab-dhcp-b'].map(async (sts) => count(await serverLog(sts), 'failover.link.lost')));
+    const secretOf = async (node: 'srv1' | 'srv2') => {
+      try { return ((JSON.parse((await adminGet(node, '/status')).body) as Json).failover?.secret as Json | null | undefined)?.link as string | undefined; } catch { return undefined; }
+    };
+    const states = new Set<string>();
     await cp.apply(secret('second-secret-value-fedcba9876543210'));
-    // The kubelet's sync (2 s here) swaps the Secret volume; each running server applies the new secret in place.
-    const applied = async (sts: string) => ((await cluster.pod(sts)?.logs('server')) ?? '').includes('"failover.secret.changed"');
-    await waitFor('both servers applied the new secret', async () => (await applied('lab-dhcp-a')) && (await applied('lab-dhcp-b')), { timeoutMs: 60_000, intervalMs: 1000 });
-    await waitFor('both NORMAL after the rotation', async () => (await failoverState('srv1')) === 'normal' && (await failoverState('srv2')) === 'normal', { timeoutMs: 60_000, intervalMs: 1000 });
+    // The kubelet's sync (2 s here) swaps the Secret volume; each running server applies the new secret in place,
+    // keeps the previous one for its grace period, and the link moves to the new one once both have it.
+    const applied = async (sts: string) => (await serverLog(sts)).includes('"failover.secret.changed"');
+    const observe = async () => { for (const n of ['srv1', 'srv2'] as const) { const st = await failoverState(n); if (st) states.add(st); } };
+    await waitFor('both servers applied the new secret', async () => { await observe(); return (await applied('lab-dhcp-a')) && (await applied('lab-dhcp-b')); }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor('both links on the new secret', async () => { await observe(); return (await secretOf('srv1')) === 'current' && (await secretOf('srv2')) === 'current'; }, { timeoutMs: 60_000, intervalMs: 500 });
+    assert.deepEqual([...states], ['normal'], 'both servers stayed NORMAL through the rotation');
+    const lostAfter = await Promise.all(['lab-dhcp-a', 'lab-dhcp-b'].map(async (sts) => count(await serverLog(sts), 'failover.link.lost')));
+    assert.deepEqual(lostAfter, lostBefore, 'no failover link was lost during the rotation');
     const r = await lab.udhcpcOnce('cli2', { timeoutS: 20 });
     assert.ok(r.ok && r.ip, `no lease after the rotation: ${r.output.slice(-300)}`);
   });
