@@ -13,7 +13,7 @@ import type { Link } from './link.ts';
 import {
   initialHandover, ownsFree, stepHandover, type HandoverEffect, type HandoverEvent, type HandoverState, type StoredHandover,
 } from './ownership-handover.ts';
-import { decodeHandover, encodeHandover } from './ownership-wire.ts';
+import { decodeHandover, encodeHandover, OWNERSHIP_VENDOR_CODE } from './ownership-wire.ts';
 import type { Role } from './state-machine.ts';
 import type { VendorOption } from './wire/options.ts';
 
@@ -91,6 +91,7 @@ export class OwnershipSync {
   /** A CONTACT with vendor options from the partner. */
   receive(link: Link, options: readonly VendorOption[]): void {
     if (link !== this.link || !this.deps.handshake) return;
+    if (!options.some((o) => o.code === OWNERSHIP_VENDOR_CODE)) return; // another vendor option (e.g. the secret proof)
     const m = decodeHandover(options);
     if (m === undefined) { log.warn('failover.ownership.bad_message', { codes: options.map((o) => o.code) }); return; }
     this.dispatch({ kind: 'message', message: m });
