@@ -27,7 +27,8 @@ export class CtlError extends Error {}
 /** The command line is wrong (unknown command, missing or malformed argument); the CLI exits 2. */
 export class CtlUsageError extends CtlError {}
 
-interface ScopeStatus { scope: string; poolSize: number; byState: Record<string, number> }
+/** `pool` (active leases on pool addresses, not reservations) is absent from older servers. */
+interface ScopeStatus { scope: string; poolSize: number; byState: Record<string, number>; pool?: Record<string, number> }
 interface StatusJson {
   server: string;
   scopes: ScopeStatus[];
@@ -126,7 +127,7 @@ export function formatStatus(s: StatusJson, server: string): string {
   lines.push('', pad(['Scope', 'Pool', 'Active', 'Expired', 'Released', 'Abandoned', 'In use']));
   for (const sc of s.scopes) {
     const n = (k: string) => sc.byState[k] ?? 0;
-    const used = sc.poolSize ? `${((n('active') / sc.poolSize) * 100).toFixed(1)}%` : '-';
+    const used = sc.poolSize ? `${(((sc.pool?.active ?? n('active')) / sc.poolSize) * 100).toFixed(1)}%` : '-';
     lines.push(pad([sc.scope, String(sc.poolSize), String(n('active')), String(n('expired')), String(n('released')), String(n('abandoned')), used]));
   }
   return lines.join('\n') + '\n';

@@ -79,10 +79,11 @@ function collectLeaseGauges(engine: DhcpEngine, metrics: ServerMetrics): void {
   metrics.leases.reset();
   metrics.scopeSize.reset();
   metrics.scopeUtilization.reset();
-  for (const { scope, poolSize, byState } of engine.counts()) {
+  for (const { scope, poolSize, byState, pool } of engine.counts()) {
     for (const [state, n] of Object.entries(byState)) metrics.leases.set({ scope, state }, n);
     metrics.scopeSize.set({ scope }, poolSize);
-    metrics.scopeUtilization.set({ scope }, poolSize ? (byState.active ?? 0) / poolSize : 0);
+    // Active leases on pool addresses (not reservations) over the pool: the same ratio /status reports.
+    metrics.scopeUtilization.set({ scope }, poolSize ? pool.active / poolSize : 0);
   }
 }
 

@@ -5,11 +5,11 @@ import type { Config } from '../config/schema.ts';
 import { clientKeyOf, type Lease } from '../leases/lease.ts';
 import { LeaseIndex } from '../leases/lease-index.ts';
 import type { LeaseStore } from '../leases/store.ts';
-import { cidrContains, parseIpv4, type Ipv4 } from '../net/ipv4.ts';
+import { cidrContains, formatCidr, parseIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { STANDALONE_POLICY, type AllocationPolicy } from './allocate.ts';
 import type { DhcpMessage } from './message.ts';
 import { OfferBook } from './offers.ts';
-import { planScope, type ScopePlan } from './pool.ts';
+import { isDynamic, planScope, type ScopePlan } from './pool.ts';
 import { decide, type Decision } from './reply.ts';
 
 export interface EngineOptions {
@@ -28,7 +28,32 @@ export interface EngineOptions {
   readonly interfaceAddresses?: () => ReadonlyMap<string, readonly string[]>;
 }
 
-export interface ScopeCounts { readonly scope: string; readonly poolSize: number; readonly byState: Record<string, number> }
+/** The pool states /status reports per scope; `free` also covers pool addresses no lease names yet. */
+export const POOL_STATES = ['active', 'free', 'backup', 'expired', 'released', 'abandoned', 'reset'] as const;
+export type PoolCounts = Record<(typeof POOL_STATES)[number], number>;
+
+/** One scope on /status (`scopes[]`), from the lease index's counters: no lease is scanned. */
+export interface ScopeCounts {
+  readonly scope: string;
+  readonly subnet: string;
+  /** Addresses handed out dynamically: the ranges minus the exclusions minus reserved addresses inside them. */
+  readonly poolSize: number;
+  /** Reservations configured (their addresses are not in poolSize; their leases are not in `pool`). */
+  readonly reservations: number;
+  /** Every lease of the scope by stored binding state: reservations and addresses outside the pool included. */
+  readonly byState: Record<string, number>;
+  /** The pool's addresses by state; they add up to poolSize. */
+  readonly pool: PoolCounts;
+  /** pool.active as a percentage of poolSize, rounded down (0 for an empty pool). */
+  readonly utilizationPercent: number;
+}
+
+/** Addresses of the plan's pool that are not reserved (reserved ones are never handed out dynamically). */
+export function dynamicPoolSize(plan: ScopePlan): number {
+  let reservedInPool = 0;
+  for (const ip of plan.reservedIps) if (plan.intervals.some((r) => ip >= r.start && ip <= r.end)) reservedInPool++;
+  return plan.size - reservedInPool;
+}
 
 export class DhcpEngine {
   readonly leases = new LeaseIndex();
@@ -42,6 +67,7 @@ export class DhcpEngine {
   private readonly interfaceAddresses: () => ReadonlyMap<string, readonly string[]>;
   private config!: Config;
   private plans: ScopePlan[] = [];
+  private poolSizes = new Map<string, number>();
   private directScopes: ScopePlan[] = [];
 
   constructor(options: EngineOptions) {
@@ -71,7 +97,11 @@ export class DhcpEngine {
   applyConfig(config: Config): void {
     this.config = config;
     this.plans = config.scopes.map(planScope);
+    this.poolSizes = new Map(this.plans.map((p) => [p.scope.name, dynamicPoolSize(p)]));
     this.directScopes = directScopesOf(this.plans, config, this.interfaceAddresses());
+    // The index counts leases per scope as pool or not; a new config may move addresses in or out (one recount).
+    const byName = new Map(this.plans.map((p) => [p.scope.name, p]));
+    this.leases.setPoolTest((lease) => { const p = byName.get(lease.scope); return p !== undefined && isDynamic(p, lease.ip); });
   }
 
   /** Decides, then applies the decision's effects; an ACK resolves only after its lease is stored. `clientKey` as for decide(). */
@@ -118,17 +148,25 @@ export class DhcpEngine {
     return changed.length;
   }
 
+  /**
+   * Per-scope counts from the lease index's counters: O(scopes), whatever the number of leases. States are
+   * as stored: an active lease whose time ran out counts as active until the sweep (every few seconds)
+   * marks it expired.
+   */
   counts(): ScopeCounts[] {
-    const now = this.now();
-    const byScope = new Map<string, Record<string, number>>();
-    for (const plan of this.plans) byScope.set(plan.scope.name, {});
-    for (const lease of this.leases.values()) {
-      const counts = byScope.get(lease.scope);
-      if (!counts) continue;
-      const state = lease.state === 'active' && lease.expiresAt <= now ? 'expired' : lease.state;
-      counts[state] = (counts[state] ?? 0) + 1;
-    }
-    return this.plans.map((p) => ({ scope: p.scope.name, poolSize: p.size, byState: byScope.get(p.scope.name) ?? {} }));
+    return this.plans.map((p) => {
+      const t = this.leases.tally(p.scope.name);
+      const byState: Record<string, number> = { ...t.pool };
+      for (const [state, n] of Object.entries(t.other)) byState[state] = (byState[state] ?? 0) + n;
+      const poolSize = this.poolSizes.get(p.scope.name) ?? p.size;
+      const pool = Object.fromEntries(POOL_STATES.map((s) => [s, t.pool[s] ?? 0])) as PoolCounts;
+      const held = Object.entries(t.pool).reduce((sum, [s, n]) => (s === 'free' ? sum : sum + n), 0);
+      pool.free = Math.max(0, poolSize - held);
+      return {
+        scope: p.scope.name, subnet: formatCidr(p.scope.subnet), poolSize, reservations: p.scope.reservations.length,
+        byState, pool, utilizationPercent: poolSize > 0 ? Math.floor((pool.active * 100) / poolSize) : 0,
+      };
+    });
   }
 }
 

@@ -10,7 +10,8 @@ import type { ApiHealth, Readiness } from './api-health.ts';
 import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
-import { LABELS, LABEL_VALUES, PORTS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions } from './render/types.ts';
+import { reconcileScopes, scopesKey, SCOPES_KEY_PREFIX } from './reconcile-scopes.ts';
+import { LABELS, LABEL_VALUES, PORTS, RELATIONSHIP_KIND, SCOPE_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type ScopeStatus } from './render/types.ts';
 import { SecretValueCache } from './secret-value.ts';
 import { ServerStatusPoller } from './server-status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -65,12 +66,13 @@ export class Controller {
       workers: options.workers ?? 2,
       baseDelayMs: options.retryBaseMs ?? 200,
       maxDelayMs: options.retryMaxMs ?? 60_000,
-      process: (key) => this.reconcile(key),
+      process: (key) => (key.startsWith(SCOPES_KEY_PREFIX) ? this.reconcileScopes(key.slice(SCOPES_KEY_PREFIX.length)) : this.reconcile(key)),
       onResult: (key, ok, ms, err) => {
-        this.metrics.duration.observe({ kind: RELATIONSHIP_KIND }, ms / 1000);
+        const kind = key.startsWith(SCOPES_KEY_PREFIX) ? SCOPE_KIND : RELATIONSHIP_KIND;
+        this.metrics.duration.observe({ kind }, ms / 1000);
         if (!ok) {
-          this.metrics.errors.inc({ kind: RELATIONSHIP_KIND });
-          this.metrics.reconciles.inc({ kind: RELATIONSHIP_KIND, result: 'error' });
+          this.metrics.errors.inc({ kind });
+          this.metrics.reconciles.inc({ kind, result: 'error' });
           log.warn('operator.reconcile.failed', { key, retry: this.queue.failureCount(key) + 1, err: String((err as Error)?.message ?? err), code: (err as { code?: unknown })?.code });
         }
       },
@@ -86,7 +88,8 @@ export class Controller {
         const rel = this.observed.relationship(ns, name);
         return rel === undefined ? undefined : this.secretValues.tokenFor(rel);
       },
-      onChange: (key) => { if (this.running) this.queue.add(key); },
+      // A report change may change the relationship's status and its scopes' counts and Ready.
+      onChange: (key) => { if (this.running) { this.queue.add(key); this.queue.add(scopesKey(key.split('/')[0]!)); } },
     });
   }
 
@@ -109,8 +112,9 @@ export class Controller {
     return undefined;
   }
 
-  readonly observed: Observed = {
+  readonly observed: Observed & { relationships(ns: string): DhcpFailoverRelationship[] } = {
     relationship: (ns, name) => this.find('relationships', ns, name) as unknown as DhcpFailoverRelationship | undefined,
+    relationships: (ns) => this.items('relationships').filter((r) => r.metadata.namespace === ns) as unknown as DhcpFailoverRelationship[],
     scopes: (ns) => this.items('scopes').filter((s) => s.metadata.namespace === ns) as unknown as DhcpScope[],
     // The informer holds Secrets' metadata only; key names are read on demand (refreshSecretKeys).
     secret: (ns, name) => {
@@ -155,19 +159,59 @@ export class Controller {
     if (outcome === 'held') this.queue.addAfter(key, holdUntil - now);
   }
 
+  /** What this controller last wrote to each scope's status (reconcile-scopes.ts: no double write while the cache lags). */
+  private readonly scopeStatusWritten = new Map<string, { readonly onResourceVersion: string | undefined; readonly status: ScopeStatus }>();
+
+  /** The status of every DhcpScope in `ns`; written only where it changed. */
+  private async reconcileScopes(ns: string): Promise<void> {
+    // Rendering needs the Secrets' key names, read when their version changes (as a relationship reconcile does).
+    for (const r of this.observed.relationships(ns)) await this.refreshSecretKeys(`${ns}/${r.metadata.name}`);
+    const outcome = await reconcileScopes(ns, {
+      observed: this.observed, kube: this.kube, renderOptions: this.options.renderOptions, now: () => this.options.clock.now(),
+      written: this.scopeStatusWritten, stopped: () => !this.running,
+      ...(this.options.serverStatus === false ? {} : { reports: (key: string) => this.poller.reports(key) }),
+    });
+    this.metrics.reconciles.inc({ kind: SCOPE_KIND, result: outcome === 'more' ? 'applied' : outcome });
+    log.debug('operator.reconciled', { key: scopesKey(ns), outcome });
+    // A slice written, more to go: behind the keys already waiting, so relationships are not held up.
+    if (outcome === 'more') this.queue.add(scopesKey(ns));
+  }
+
   private enqueueRelationshipsIn(ns: string | undefined, filter: (r: Obj) => boolean = () => true): void {
     for (const r of this.items('relationships')) if (r.metadata.namespace === ns && filter(r)) this.queue.add(`${ns}/${r.metadata.name}`);
   }
 
-  private onChange(kind: string, obj: Obj): void {
+  /** Each scope's metadata.generation as last seen: a status-only update (ours) leaves it, and the relationships alone. */
+  private readonly scopeGenerations = new Map<string, number | undefined>();
+
+  /** True when a scope event may change what a relationship renders (not a status-only update). */
+  private scopeSpecChanged(obj: Obj, type: 'add' | 'update' | 'delete'): boolean {
+    const id = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const gen = (obj.metadata as { generation?: number }).generation;
+    if (type === 'delete') { this.scopeGenerations.delete(id); return true; }
+    const known = this.scopeGenerations.has(id);
+    const same = known && this.scopeGenerations.get(id) === gen && gen !== undefined;
+    this.scopeGenerations.set(id, gen);
+    return !(type === 'update' && same);
+  }
+
+  private onChange(kind: string, obj: Obj, type: 'add' | 'update' | 'delete' = 'update'): void {
+    const scopeSpecChanged = kind === 'scopes' ? this.scopeSpecChanged(obj, type) : false;
     // Before every cache has synced nothing is reconciled: start() enqueues every relationship once they have.
     if (!this.synced) return;
     const ns = obj.metadata.namespace;
     switch (kind) {
-      case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); break;
+      // The scopes of the namespace too: whether their relationship exists, and its render, decide their status.
+      case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); if (ns) this.queue.add(scopesKey(ns)); break;
       // A scope may move between relationships or conflict with another's: every relationship in the namespace.
-      case 'scopes': this.enqueueRelationshipsIn(ns); break;
-      case 'secrets': this.enqueueRelationshipsIn(ns, (r) => (r as unknown as DhcpFailoverRelationship).spec?.sharedSecretRef?.name === obj.metadata.name); break;
+      // A status-only update (the scope status this controller writes) changes no relationship's render.
+      case 'scopes': if (scopeSpecChanged) this.enqueueRelationshipsIn(ns); if (ns) this.queue.add(scopesKey(ns)); break;
+      case 'secrets': {
+        const refers = (r: Obj) => (r as unknown as DhcpFailoverRelationship).spec?.sharedSecretRef?.name === obj.metadata.name;
+        this.enqueueRelationshipsIn(ns, refers);
+        if (ns && this.items('relationships').some((r) => r.metadata.namespace === ns && refers(r))) this.queue.add(scopesKey(ns));
+        break;
+      }
       default: {
         const rel = obj.metadata.labels?.[LABELS.relationship];
         if (rel) this.queue.add(`${ns}/${rel}`);
@@ -187,7 +231,7 @@ export class Controller {
       this.informers.set(name, this.namespaces().map((namespace) => new ResilientInformer({
         kc: this.options.kc, spec: kinds[kind], namespace, labelSelector, clock: this.options.clock,
         resyncMs: this.options.resyncMs ?? 300_000, maxBackoffMs: 30_000, health: this.options.health,
-        onChange: (_type, obj) => this.onChange(name, obj),
+        onChange: (type, obj) => this.onChange(name, obj, type),
       })));
     }
     const all = [...this.informers.values()].flat();
@@ -200,6 +244,7 @@ export class Controller {
     this.syncedAt = this.options.clock.now();
     this.poller.start();
     for (const r of this.items('relationships')) this.queue.add(`${r.metadata.namespace}/${r.metadata.name}`);
+    for (const ns of new Set(this.items('scopes').map((s) => s.metadata.namespace))) if (ns) this.queue.add(scopesKey(ns));
     log.info('operator.controller.started', { namespaces: this.options.namespaces, identity: this.options.identity });
   }
 

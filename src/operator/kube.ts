@@ -28,6 +28,8 @@ export interface Kube {
   apply(obj: KubeObject, opts?: { dryRun?: boolean }): Promise<readonly string[]>;
   remove(kind: string, namespace: string, name: string): Promise<void>;
   patchRelationshipStatus(namespace: string, name: string, status: unknown): Promise<void>;
+  /** Merge patch of a DhcpScope's `/status`; a scope deleted meanwhile (404) is not an error. */
+  patchScopeStatus(namespace: string, name: string, status: unknown): Promise<void>;
   /** Merge patch of the relationship's annotations (null removes one). */
   patchRelationshipAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
   /** One Secret with its data (GET; undefined if it does not exist). Never cached: only read when needed. */
@@ -135,6 +137,13 @@ export function createKube(kc: KubeConfig, component: string, instance: string, 
     },
     async patchRelationshipStatus(namespace, name, status) {
       await crs.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'dhcpfailoverrelationships', name, body: { status } }, mergeHeader);
+    },
+    async patchScopeStatus(namespace, name, status) {
+      try {
+        await crs.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'dhcpscopes', name, body: { status } }, mergeHeader);
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
     },
     async event(regarding, type, reason, message) {
       const now = new Date(clock.now());

@@ -54,12 +54,12 @@ async function applyAll(kube: ReconcileDeps['kube'], objects: readonly KubeObjec
 }
 
 /** The merge patch turning `prev` into `next`: a top-level field `next` no longer has is sent as null. */
-function statusPatch(prev: object | undefined, next: object): Record<string, unknown> {
+export function statusPatch(prev: object | undefined, next: object): Record<string, unknown> {
   const removed = Object.keys(prev ?? {}).filter((k) => !(k in next));
   return { ...Object.fromEntries(removed.map((k) => [k, null])), ...next };
 }
 
-function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): SecretPresence | undefined {
+export function secretPresence(observed: Observed, rel: DhcpFailoverRelationship): SecretPresence | undefined {
   const ref = rel.spec.sharedSecretRef;
   if (ref === undefined) return undefined;
   const s = observed.secret(rel.metadata.namespace!, ref.name);

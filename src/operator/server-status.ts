@@ -7,7 +7,18 @@
 import type { Clock } from '../clock.ts';
 import { DhcpFailoverError } from '../errors.ts';
 import { log } from '../log.ts';
+import type { ScopeLeases } from './render/types.ts';
 import type { RelationshipToken } from './secret-value.ts';
+
+/** One scope as a server reports it on /status (`scopes[]`, src/dhcp/engine.ts `ScopeCounts`). */
+export interface ScopeReport {
+  readonly scope: string;
+  /** The subnet the server serves under that name (its config may lag the DhcpScope's spec). */
+  readonly subnet?: string;
+  readonly poolSize: number;
+  readonly leases: ScopeLeases;
+  readonly utilizationPercent: number;
+}
 
 export interface ServerReport {
   /** Own failover state; 'unreachable' when /status could not be read, 'unauthorized' when it answered 401. */
@@ -16,6 +27,8 @@ export interface ServerReport {
   readonly partnerState: string | null;
   /** Active leases over every scope. */
   readonly leases?: number;
+  /** Per-scope pool counts, for the DhcpScopes' status (absent when the document names no scope). */
+  readonly scopes?: readonly ScopeReport[];
   /** Last successful read of /status (ISO), kept across failed reads. */
   readonly lastContact?: string;
   /** Binding updates the partner has not acked yet: sent and unacked plus queued (`failover.updates`). */
@@ -28,6 +41,26 @@ export interface ServerReport {
 
 type Json = Record<string, unknown>;
 
+const POOL_STATES = ['active', 'free', 'backup', 'expired', 'released', 'abandoned', 'reset'] as const;
+const count = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+
+/**
+ * One `scopes[]` entry, or undefined without a name and a pool size. A server without `pool` (older than
+ * the per-scope counts) gives `byState`: its leases are taken as pool leases and `free` is the rest.
+ */
+export function scopeReportOf(entry: unknown): ScopeReport | undefined {
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const e = entry as Json;
+  if (typeof e.scope !== 'string' || typeof e.poolSize !== 'number') return undefined;
+  const poolSize = count(e.poolSize);
+  const src = (e.pool !== null && typeof e.pool === 'object' ? e.pool : e.byState ?? {}) as Json;
+  const leases = Object.fromEntries(POOL_STATES.map((k) => [k, count(src[k])])) as ScopeLeases;
+  if (!(e.pool !== null && typeof e.pool === 'object')) leases.free = Math.max(0, poolSize - POOL_STATES.reduce((n, k) => (k === 'free' ? n : n + leases[k]), 0));
+  const percent = typeof e.utilizationPercent === 'number' ? Math.min(100, Math.max(0, Math.floor(e.utilizationPercent)))
+    : poolSize > 0 ? Math.min(100, Math.floor((leases.active * 100) / poolSize)) : 0;
+  return { scope: e.scope, ...(typeof e.subnet === 'string' ? { subnet: e.subnet } : {}), poolSize, leases, utilizationPercent: percent };
+}
+
 /** The CR-facing summary of one /status document; undefined when it is not a server's status. */
 export function reportFromStatus(json: unknown, at: string): ServerReport | undefined {
   if (json === null || typeof json !== 'object') return undefined;
@@ -37,11 +70,14 @@ export function reportFromStatus(json: unknown, at: string): ServerReport | unde
   if (state === undefined) return undefined;
   const partner = (failover?.partner as Json | undefined)?.state;
   let leases: number | undefined;
+  let scopes: ScopeReport[] | undefined;
   if (Array.isArray(doc.scopes)) {
     leases = 0;
     for (const s of doc.scopes as Json[]) {
       const active = (s?.byState as Json | undefined)?.active;
       if (typeof active === 'number') leases += active;
+      const r = scopeReportOf(s);
+      if (r !== undefined) (scopes ??= []).push(r);
     }
   }
   const updates = failover?.updates as Json | undefined;
@@ -51,7 +87,7 @@ export function reportFromStatus(json: unknown, at: string): ServerReport | unde
     ? { waitingForEvidence: apd.waitingForEvidence === true, unansweredClients: apd.unansweredClients, clientsNeeded: typeof apd.clientsNeeded === 'number' ? apd.clientsNeeded : 1, safePeriodEndsAt: apd.safePeriodEndsAt }
     : undefined;
   return {
-    state, partnerState: typeof partner === 'string' ? partner : null, ...(leases !== undefined ? { leases } : {}), lastContact: at,
+    state, partnerState: typeof partner === 'string' ? partner : null, ...(leases !== undefined ? { leases } : {}), ...(scopes !== undefined ? { scopes } : {}), lastContact: at,
     ...(outstanding !== undefined ? { outstandingUpdates: outstanding } : {}),
     ...(apd !== undefined ? { automaticPartnerDown: apd !== null } : {}),
     ...(guard !== undefined ? { autoPartnerDown: guard } : {}),
@@ -62,7 +98,8 @@ export function reportFromStatus(json: unknown, at: string): ServerReport | unde
 export function sameReport(a: ServerReport | undefined, b: ServerReport | undefined): boolean {
   return a?.state === b?.state && a?.partnerState === b?.partnerState && a?.leases === b?.leases
     && a?.outstandingUpdates === b?.outstandingUpdates && a?.automaticPartnerDown === b?.automaticPartnerDown
-    && JSON.stringify(a?.autoPartnerDown) === JSON.stringify(b?.autoPartnerDown);
+    && JSON.stringify(a?.autoPartnerDown) === JSON.stringify(b?.autoPartnerDown)
+    && JSON.stringify(a?.scopes) === JSON.stringify(b?.scopes);
 }
 
 export interface StatusTarget { readonly name: string; readonly url: string }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { DhcpEngine, directScopesOf } from '../../src/dhcp/engine.ts';
 import { MessageType } from '../../src/dhcp/message.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
-import { ip, makeConfig, makeRequest, makeScope } from '../fakes/dhcp-builders.ts';
+import { ip, makeConfig, makeRequest, makeReservation, makeScope } from '../fakes/dhcp-builders.ts';
+import { LeaseIndex } from '../../src/leases/lease-index.ts';
+import type { Lease } from '../../src/leases/lease.ts';
 import { RecordingStore } from '../fakes/recording-store.ts';
 
 const SERVER_ID = ip('10.0.0.2');
@@ -72,11 +74,51 @@ describe('DhcpEngine', () => {
     const store = new RecordingStore();
     const e = engine(store, () => now);
     await dora(e, '02:00:00:00:00:10');
-    assert.deepEqual(e.counts(), [{ scope: 'lab', poolSize: 11, byState: { active: 1 } }]);
+    const pool = (p: Partial<Record<string, number>>) => ({ active: 0, free: 11, backup: 0, expired: 0, released: 0, abandoned: 0, reset: 0, ...p });
+    assert.deepEqual(e.counts(), [{ scope: 'lab', subnet: '10.0.0.0/24', poolSize: 11, reservations: 0, byState: { active: 1 }, pool: pool({ active: 1, free: 10 }), utilizationPercent: 9 }]);
     now += 3_600_001;
+    assert.equal(e.counts()[0]!.pool.active, 1, 'as stored: active until the sweep marks it expired');
     assert.equal(await e.sweepExpired(), 1);
-    assert.deepEqual(e.counts(), [{ scope: 'lab', poolSize: 11, byState: { expired: 1 } }]);
+    assert.deepEqual(e.counts(), [{ scope: 'lab', subnet: '10.0.0.0/24', poolSize: 11, reservations: 0, byState: { expired: 1 }, pool: pool({ expired: 1, free: 10 }), utilizationPercent: 0 }]);
     assert.equal([...store.leases.values()][0]?.state, 'expired');
+  });
+
+  it('counts per scope from the index: reservations are outside the pool, a reload recounts, the pool adds up to poolSize', async () => {
+    const reserved = makeReservation({ ip: ip('10.0.0.12'), hw: '1:02000000aa01' });
+    const outside = makeReservation({ ip: ip('10.0.0.50'), hw: '1:02000000aa02' });
+    const e = engine(new RecordingStore(), () => 1_700_000_000_000, [makeScope({ reservations: [reserved, outside] })]);
+    const lease = (addr: string, state: Lease['state']): Lease => ({ ip: ip(addr), scope: 'lab', state, expiresAt: 1_800_000_000_000, cltt: 1_700_000_000_000 });
+    await e.applyRemote([lease('10.0.0.10', 'active'), lease('10.0.0.11', 'backup'), lease('10.0.0.12', 'active'), lease('10.0.0.13', 'free'), lease('10.0.0.14', 'released')]);
+    const [c] = e.counts();
+    assert.equal(c!.poolSize, 10, '11 addresses in the range, one of them reserved (the other reservation lies outside it)');
+    assert.equal(c!.reservations, 2);
+    assert.deepEqual(c!.byState, { active: 2, backup: 1, free: 1, released: 1 }, 'byState: every lease of the scope');
+    assert.deepEqual(c!.pool, { active: 1, free: 7, backup: 1, expired: 0, released: 1, abandoned: 0, reset: 0 }, 'the reserved address\'s lease is not a pool lease');
+    assert.equal(Object.values(c!.pool).reduce((a, b) => a + b, 0), c!.poolSize);
+    assert.equal(c!.utilizationPercent, 10);
+    // A reload that excludes 10.0.0.10: its lease leaves the pool, and so does the address.
+    e.applyConfig(makeConfig([makeScope({ reservations: [reserved, outside], exclusions: [{ start: ip('10.0.0.10'), end: ip('10.0.0.10') }] })]));
+    const [d] = e.counts();
+    assert.deepEqual([d!.poolSize, d!.pool.active, d!.pool.free, d!.byState.active], [9, 0, 7, 2]);
+    // A lease changing state moves between the counters; one changing scope leaves the old one.
+    await e.applyRemote([{ ...lease('10.0.0.11', 'active') }]);
+    assert.deepEqual([e.counts()[0]!.pool.active, e.counts()[0]!.pool.backup], [1, 0]);
+  });
+
+  it('LeaseIndex keeps its tallies through set, replace and delete', () => {
+    const idx = new LeaseIndex();
+    const l = (addr: string, scope: string, state: Lease['state']): Lease => ({ ip: ip(addr), scope, state, expiresAt: 0, cltt: 0 });
+    idx.set(l('10.0.0.1', 'a', 'active'));
+    idx.set(l('10.0.0.2', 'a', 'active'));
+    idx.set(l('10.0.0.2', 'b', 'expired'));
+    assert.deepEqual(idx.tally('a'), { pool: { active: 1 }, other: {} });
+    assert.deepEqual(idx.tally('b'), { pool: { expired: 1 }, other: {} });
+    idx.setPoolTest((x) => x.ip !== ip('10.0.0.1'));
+    assert.deepEqual(idx.tally('a'), { pool: {}, other: { active: 1 } });
+    idx.delete(ip('10.0.0.1'));
+    idx.delete(ip('10.0.0.9'));
+    assert.deepEqual(idx.tally('a'), { pool: {}, other: {} });
+    assert.deepEqual(idx.tally('nope'), { pool: {}, other: {} });
   });
 
   it('serves direct clients from the scope holding the listening interface address, or the one named for it', () => {

@@ -225,9 +225,12 @@ describe('RBAC is least privilege', () => {
     assert.deepEqual([...verbsFor(defaults, 'events.k8s.io', 'events')].sort(), ['create', 'patch']);
     const operatorRole = one(defaults, 'ClusterRole', 'rel-dhcp-failover');
     const operatorOnly = [operatorRole];
+    // Exactly what the code sends: relationships patched (an admin-action annotation removed), scopes only
+    // read; both statuses merge-patched (kube.ts), never read or replaced through /status.
+    assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', 'dhcpfailoverrelationships')].sort(), ['get', 'list', 'patch', 'watch']);
+    assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', 'dhcpscopes')].sort(), ['get', 'list', 'watch']);
     for (const kind of ['dhcpfailoverrelationships', 'dhcpscopes']) {
-      assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', kind)].sort(), ['get', 'list', 'patch', 'update', 'watch']);
-      assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', `${kind}/status`)].sort(), ['get', 'patch', 'update']);
+      assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', `${kind}/status`)].sort(), ['patch']);
     }
     // blockOwnerDeletion on the relationship's objects needs update on its finalizers; no scope owns anything.
     assert.deepEqual([...verbsFor(operatorOnly, 'dhcp.failover.dev', 'dhcpfailoverrelationships/finalizers')], ['update']);

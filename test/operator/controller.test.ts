@@ -271,10 +271,12 @@ test('HTTP: /healthz, /readyz follows readiness, /metrics lists reconciles, dura
   assert.equal((await get('/readyz')).status, 200);
   // The ConfigMap appears during the reconcile; its outcome is counted when the reconcile returns.
   let m = '';
-  for (let i = 0; i < 100 && !/result="applied"\} [1-9]/.test(m); i++) { m = (await get('/metrics')).text; await new Promise((r) => setTimeout(r, 20)); }
+  for (let i = 0; i < 100 && !/kind="DhcpFailoverRelationship",result="applied"\} [1-9]/.test(m); i++) { m = (await get('/metrics')).text; await new Promise((r) => setTimeout(r, 20)); }
   assert.match(m, /dhcp_operator_reconciles_total\{kind="DhcpFailoverRelationship",result="applied"\} [1-9]/);
   assert.match(m, /dhcp_operator_reconcile_duration_seconds_count\{kind="DhcpFailoverRelationship"\} [1-9]/);
   assert.match(m, /dhcp_operator_queue_depth \d/);
+  // The scopes' statuses are their own kind (reconcile-scopes.ts).
+  assert.match(m, /dhcp_operator_reconciles_total\{kind="DhcpScope",result="(applied|unchanged)"\} [1-9]/);
   assert.equal((await get('/nope')).status, 404);
 });
 

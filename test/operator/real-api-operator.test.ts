@@ -4,7 +4,8 @@
 //   scopes than the final one (every version is watched), no SecretMissing; hand-over by SIGTERM and SIGKILL;
 // - API server restarts (graceful and killed): the operator stays up (suspended, then resumed), its
 //   informers reconnect with backoff, and later changes are reconciled;
-// - a namespace without the privileged Pod Security label: the API server's warning reaches the CR.
+// - a namespace without the privileged Pod Security label: the API server's warning reaches the CR;
+// - DhcpScope status: the 1,500 scopes naming no relationship get RelationshipNotFound, and are not rewritten.
 // No kubelet or controller-manager exists: pods never run, StatefulSets never become ready, nothing is
 // garbage-collected. Server addresses are on loopback so the operator's /status polling stays local.
 import { after, before, describe, test } from 'node:test';
@@ -356,5 +357,19 @@ describe('operator against a real kube-apiserver', { skip: controlPlaneUnavailab
     await crs.replaceNamespacedCustomObject({ group: G, version: V, namespace: NS, plural: 'dhcpfailoverrelationships', name: 'site-a', body: rel });
     await waitFor('site-a-dhcp-c created, site-a-dhcp-b pruned', async () => (await statefulSet('site-a-dhcp-c')) !== undefined && (await statefulSet('site-a-dhcp-b')) === undefined, { timeoutMs: 30_000 });
     assert.deepEqual(recorder.smallerThan('site-a-config', new Map([['dhcp-a.yaml', final.get('dhcp-a.yaml')!]])), [], 'no applied version lost a scope');
+  });
+
+  test('DhcpScope status from the process: the 1,500 scopes naming no relationship say RelationshipNotFound, written once (not again after the takeovers)', async () => {
+    const bulk = async () => (await crs.listNamespacedCustomObject({ group: G, version: V, namespace: BULK_NS, plural: 'dhcpscopes' }) as Json).items as Json[];
+    const notFound = (o: Json) => o.status?.conditions?.find((c: Json) => c.type === 'RelationshipNotFound')?.status === 'True';
+    const items = await waitFor('every bulk scope RelationshipNotFound', async () => { const l = await bulk(); return l.length === BULK_SCOPES && l.every(notFound) ? l : undefined; }, { timeoutMs: 60_000, intervalMs: 1000 });
+    assert.ok(items.every((o) => o.status.conditions.find((c: Json) => c.type === 'Ready')?.reason === 'RelationshipNotFound'));
+    const rvs = new Map(items.map((o) => [o.metadata.name, o.metadata.resourceVersion]));
+    await sleep(3000);
+    const changed = (await bulk()).filter((o) => rvs.get(o.metadata.name) !== o.metadata.resourceVersion).map((o) => o.metadata.name);
+    assert.deepEqual(changed, [], 'an unchanged status is not rewritten');
+    // The site-a scopes: found, valid, and (nothing answers their servers' /status) not served.
+    const office = await crs.getNamespacedCustomObject({ group: G, version: V, namespace: NS, plural: 'dhcpscopes', name: 'office' }) as Json;
+    assert.deepEqual(['RelationshipNotFound', 'Invalid'].map((t) => office.status?.conditions?.find((c: Json) => c.type === t)?.status), ['False', 'False']);
   });
 });

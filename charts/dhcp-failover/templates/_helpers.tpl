@@ -66,12 +66,18 @@ What the operator may do in a watched namespace (or, without watchNamespaces, in
 No wildcards; Secrets read-only; every verb is used by the operator (docs/crds.md, "RBAC").
 */}}
 {{- define "dhcp-failover.operatorRules" -}}
+# Reads by informers (get for kubectl-like debugging with the operator's token). The only write to a
+# relationship itself is a merge patch removing a handled admin-action annotation; scopes are never written.
 - apiGroups: [dhcp.failover.dev]
-  resources: [dhcpfailoverrelationships, dhcpscopes]
-  verbs: [get, list, watch, patch, update]
+  resources: [dhcpfailoverrelationships]
+  verbs: [get, list, watch, patch]
+- apiGroups: [dhcp.failover.dev]
+  resources: [dhcpscopes]
+  verbs: [get, list, watch]
+# Both statuses are written by merge patch only (never GET or PUT on /status).
 - apiGroups: [dhcp.failover.dev]
   resources: [dhcpfailoverrelationships/status, dhcpscopes/status]
-  verbs: [get, patch, update]
+  verbs: [patch]
 # No finalizer of its own: owner references with blockOwnerDeletion on the relationship's objects need
 # update on the owner's finalizers (OwnerReferencesPermissionEnforcement). Nothing is owned by a scope.
 - apiGroups: [dhcp.failover.dev]

@@ -64,7 +64,7 @@ function conflictProblems(rel: DhcpFailoverRelationship, own: readonly DhcpScope
       const b = tryCidr(other.spec?.subnet ?? '');
       if (b === undefined || !overlaps(a, b) || !olderThan(other, mine)) continue;
       out.push({
-        reason: 'ScopeConflict',
+        reason: 'ScopeConflict', scope: mine.metadata.name,
         message: `scope ${mine.metadata.name} (${mine.spec.subnet}) overlaps scope ${other.metadata.name} (${other.spec.subnet}) of relationship ${other.spec.relationshipRef.name}, which claimed it first`,
       });
     }
@@ -81,7 +81,7 @@ function configProblems(config: RawConfig, scopes: readonly DhcpScope[], server:
     return err.problems.map((p) => {
       const m = /^scopes\[(\d+)\](.*)$/.exec(p.path);
       const scope = m ? scopes[Number(m[1])] : undefined;
-      if (m && scope) return { reason: 'InvalidScope' as const, message: `scope ${scope.metadata.name}: spec${m[2]}: ${p.message}` };
+      if (m && scope) return { reason: 'InvalidScope' as const, message: `scope ${scope.metadata.name}: spec${m[2]}: ${p.message}`, scope: scope.metadata.name };
       return { reason: 'InvalidConfig' as const, message: `server ${server}: ${p.path}: ${p.message}` };
     });
   }

@@ -126,12 +126,28 @@ export interface ScopeSpec {
   active?: boolean;
 }
 
+/** The pool states a scope's status counts (`leases`); `free` includes pool addresses no lease names yet. */
+export type ScopeLeases = Record<'active' | 'free' | 'backup' | 'expired' | 'released' | 'abandoned' | 'reset', number>;
+
+export interface ScopeStatus {
+  observedGeneration?: number;
+  /** Ready, RelationshipNotFound, Invalid, Overlapping (scope-status.ts). */
+  conditions?: Condition[];
+  /** From one server's /status (`reportedBy`): addresses of the dynamic pool (ranges − exclusions − reservations). */
+  poolSize?: number;
+  leases?: ScopeLeases;
+  /** leases.active as a percentage of poolSize, rounded down. */
+  utilizationPercent?: number;
+  /** The server whose view poolSize, leases and utilizationPercent are. */
+  reportedBy?: string;
+}
+
 export interface DhcpScope {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
   spec: ScopeSpec;
-  status?: Record<string, unknown>;
+  status?: ScopeStatus;
 }
 
 /** What the renderer knows about the shared-secret Secret (observed by the controller, or assumed offline). */
@@ -172,6 +188,8 @@ export interface OwnerReference {
 export interface RenderProblem {
   readonly reason: 'InvalidScope' | 'ScopeConflict' | 'SecretMissing' | 'InvalidConfig' | 'InvalidSpec';
   readonly message: string;
+  /** The DhcpScope (metadata.name) the problem is in, for InvalidScope and ScopeConflict: its `Invalid` condition. */
+  readonly scope?: string;
 }
 
 export type RenderResult =
