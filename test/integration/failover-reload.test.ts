@@ -84,6 +84,7 @@ interface Status {
   failover: {
     state: string; mcltSeconds: number; loadBalance: { primaryPercent: number }; connection: { up: boolean };
     secret: { link: 'current' | 'previous' | null; previousAcceptedUntil: string | null } | null;
+    poolOwnership: { scheme: string; held: string[]; settled: boolean } | null;
   };
 }
 async function status(role: Role): Promise<Status | undefined> {
@@ -144,6 +145,19 @@ describe('failover config reload without restart (two processes on loopback)', {
     await until('both NORMAL again', bothNormal, 20_000);
     assert.equal((await status('primary'))?.failover.loadBalance.primaryPercent, 80);
     assert.deepEqual((await status('primary'))?.restartRequiredFor, []);
+    // Pool ownership: the primary now splits the pool 80/20 and the secondary's file still says 50/50, so
+    // the primary keeps honouring the old split too (held) until the secondary runs the same one; then the
+    // handshake settles both on one scheme, with no restart.
+    const own = async (r: Role) => (await status(r))?.failover.poolOwnership;
+    const before = await own('secondary');
+    assert.equal((await own('primary'))?.settled, false, 'the primary holds the old split while the secondary runs it');
+    assert.ok((await own('primary'))?.held.includes(before!.scheme));
+    writeConfig('secondary', { splitPercent: 80, mcltSeconds: 90 });
+    await until('both settled on the new split', async () => {
+      const [p, q] = [await own('primary'), await own('secondary')];
+      return p?.settled === true && q?.settled === true && p.scheme === q.scheme && p.scheme !== before!.scheme;
+    }, 20_000);
+    assert.ok(await bothNormal());
   });
 
   it('a rotated secret: one side rotated → still NORMAL on the same link, nothing refused; both rotated → both on the new secret', async () => {
