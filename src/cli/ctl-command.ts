@@ -41,6 +41,10 @@ interface StatusJson {
     loadBalance?: { primaryPercent: number };
     /** null: no state switchover interval (partner-down only by an administrator); absent: an older server. */
     autoPartnerDown?: AutoPartnerDownView | null;
+    /** Free-address ownership handover (address-ownership.ts); null with an ISC partner. */
+    poolOwnership?: { scheme: string; held: string[]; settled: boolean } | null;
+    /** Which shared secret the link uses during a rotation (secret-rotation.ts); null without one. */
+    secret?: { link: 'current' | 'previous' | null; previousAcceptedUntil: string | null } | null;
   };
 }
 
@@ -117,6 +121,11 @@ export function formatStatus(s: StatusJson, server: string): string {
     // What COMMUNICATIONS-INTERRUPTED leads to, in the operator's Degraded words (failover/partner-down-note.ts).
     const note = f.state === 'communications-interrupted' ? partnerDownNote(f.autoPartnerDown) : '';
     if (note !== '') lines.push(`Partner-down        ${note}`);
+    const po = f.poolOwnership;
+    if (po && !po.settled) lines.push(`Pool ownership      handing over: ${po.held.length} earlier layout(s) still honoured until the partner confirms this one (${po.scheme.slice(0, 8)})`);
+    if (f.secret?.link === 'previous' || (f.secret?.previousAcceptedUntil ?? null) !== null) {
+      lines.push(`Shared secret       rotation in progress: link on the ${f.secret?.link ?? 'no'} secret; previous accepted until ${f.secret?.previousAcceptedUntil ?? '-'}`);
+    }
   }
   if (s.restartRequiredFor !== undefined && s.restartRequiredFor.length > 0) {
     lines.push(`Restart required    ${s.restartRequiredFor.join(', ')} changed in the config file; running with the old values`);

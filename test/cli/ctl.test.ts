@@ -70,6 +70,14 @@ describe('dhcp-failover ctl', () => {
     assert.doesNotMatch(withApd('partner-down', null), /^Partner-down/m);
   });
 
+  it('shows a pool ownership handover and a secret rotation only while they are in progress', () => {
+    const withF = (extra: object) => formatStatus({ ...STATUS, failover: { ...STATUS.failover, ...extra } } as Parameters<typeof formatStatus>[0], 'http://x:8067');
+    assert.match(withF({ poolOwnership: { scheme: 'abcdef0123456789', held: ['0011'], settled: false } }), /^Pool ownership\s+handing over: 1 earlier layout\(s\) still honoured until the partner confirms this one \(abcdef01\)$/m);
+    assert.doesNotMatch(withF({ poolOwnership: { scheme: 'abcdef0123456789', held: [], settled: true } }), /Pool ownership/);
+    assert.match(withF({ secret: { link: 'previous', previousAcceptedUntil: '2026-12-04T01:00:00.000Z' } }), /^Shared secret\s+rotation in progress: link on the previous secret; previous accepted until 2026-12-04T01:00:00\.000Z$/m);
+    assert.doesNotMatch(withF({ secret: { link: 'current', previousAcceptedUntil: null } }), /Shared secret/);
+  });
+
   it('reads status and leases from the admin API', async () => {
     const status = (await run('status')).out;
     assert.match(status, /Relationship\s+hq \(this server is primary\)/);
