@@ -204,7 +204,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
           const secret = readSecretSafely(fo);
           if (!secret.ok) return;
           const plan = await peer.reconfigure(fo, secret.value);
-          log.info('failover.secret.changed', { file: fo.sharedSecretFile, applied: plan.restartRequired.length === 0, relink: plan.relink });
+          log.info('failover.secret.changed', { file: fo.sharedSecretFile, applied: plan.restartRequired.length === 0, relink: plan.relink, rotatedInPlace: plan.rotateSecret });
         }).catch((err: unknown) => log.error('failover.secret.reload_failed', { err }));
       },
     });

@@ -26,7 +26,7 @@ export const FAILOVER_DEFAULTS = {
 export const FAILOVER_BOUNDS = {
   port: { min: 1, max: 65_535 },
   percent: { min: 0, max: 100 },
-  /** CRD bounds; MS: MCLT cannot be 0. Short values (>= 1) are allowed for labs and tests. */
+  /** The server's bounds (the CRD is stricter: MCLT >= 60, switchover >= 10); MS: MCLT cannot be 0. Short values are for labs and tests. */
   mcltSeconds: { min: 1, max: 2_592_000 },
   stateSwitchoverSeconds: { min: 1, max: 2_592_000 },
   maxUnackedUpdates: { min: 1, max: 1000 },
@@ -59,7 +59,7 @@ export interface FailoverConfig {
   readonly maxUnackedUpdates: number;
   readonly maxResponseDelaySeconds: number;
   readonly sharedSecret?: string | undefined;
-  /** Read when the server starts (a mounted Secret), so validation stays pure. */
+  /** Read at start and watched while running (a mounted Secret; server-command.ts), so validation stays pure. */
   readonly sharedSecretFile?: string | undefined;
   readonly partnerDialect: PartnerDialect;
   readonly loadBalanceMaxSeconds: number;
