@@ -9,7 +9,7 @@ import { cidrContains, formatCidr, parseIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { STANDALONE_POLICY, type AllocationPolicy } from './allocate.ts';
 import type { DhcpMessage } from './message.ts';
 import { OfferBook } from './offers.ts';
-import { isDynamic, planScope, type ScopePlan } from './pool.ts';
+import { dynamicPoolSize, isDynamic, planScope, type ScopePlan } from './pool.ts';
 import { decide, type Decision } from './reply.ts';
 
 export interface EngineOptions {
@@ -48,12 +48,6 @@ export interface ScopeCounts {
   readonly utilizationPercent: number;
 }
 
-/** Addresses of the plan's pool that are not reserved (reserved ones are never handed out dynamically). */
-export function dynamicPoolSize(plan: ScopePlan): number {
-  let reservedInPool = 0;
-  for (const ip of plan.reservedIps) if (plan.intervals.some((r) => ip >= r.start && ip <= r.end)) reservedInPool++;
-  return plan.size - reservedInPool;
-}
 
 export class DhcpEngine {
   readonly leases = new LeaseIndex();

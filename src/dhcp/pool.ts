@@ -65,6 +65,13 @@ export function addressAt(plan: ScopePlan, i: number): Ipv4 {
   return plan.intervals[lo]!.start + (i - plan.intervalStart[lo]!);
 }
 
+/** Addresses of the plan's pool that are not reserved (reserved ones are never handed out dynamically). */
+export function dynamicPoolSize(plan: ScopePlan): number {
+  let reservedInPool = 0;
+  for (const ip of plan.reservedIps) if (plan.intervals.some((r) => ip >= r.start && ip <= r.end)) reservedInPool++;
+  return plan.size - reservedInPool;
+}
+
 /** True when `ip` may be handed out dynamically (in a range, not excluded, not reserved). */
 export function isDynamic(plan: ScopePlan, ip: Ipv4): boolean {
   if (plan.reservedIps.has(ip)) return false;

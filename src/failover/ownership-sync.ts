@@ -8,7 +8,7 @@ import type { ScopePlan } from '../dhcp/pool.ts';
 import type { LeaseStore } from '../leases/store.ts';
 import { log } from '../log.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
-import { layoutOf, loadScheme, ownerIn, schemeOf, storeScheme, type OwnershipScheme, type StoredScheme } from './address-ownership.ts';
+import { layoutOf, loadScheme, schemeOf, storeScheme, type OwnershipScheme, type StoredScheme } from './address-ownership.ts';
 import type { Link } from './link.ts';
 import {
   initialHandover, ownsFree, stepHandover, type HandoverEffect, type HandoverEvent, type HandoverState, type StoredHandover,
@@ -71,8 +71,8 @@ export class OwnershipSync {
     this.refresh();
     const s = this.state;
     if (s === undefined) return false;
-    if (!this.deps.handshake) { const o = ownerIn(s.current, ip); return o === this.deps.role || o === 'either'; }
-    return ownsFree(s, ip);
+    // Without a handshake nothing earlier is ever confirmed: the current scheme alone.
+    return ownsFree(this.deps.handshake ? s : { role: s.role, current: s.current, held: [] }, ip);
   }
 
   /** Picks up a new scope layout or share (config reload); cheap when nothing changed. */

@@ -11,24 +11,8 @@ import { createFailoverMetrics } from '../../src/metrics/registry.ts';
 import { parseCidr, parseIpv4 } from '../../src/net/ipv4.ts';
 import client from 'prom-client';
 import { RecordingStore } from '../fakes/recording-store.ts';
+import { FakeEngine } from '../fakes/peer-engine.ts';
 
-const scope: Scope = {
-  name: 'lab', subnet: parseCidr('10.0.0.0/24'), ranges: [{ start: parseIpv4('10.0.0.100'), end: parseIpv4('10.0.0.199') }],
-  exclusions: [], reservations: [], options: new Map(), leaseSeconds: 3600, active: true,
-};
-
-class FakeEngine implements EngineLike {
-  readonly leases = new LeaseIndex();
-  readonly scopePlans = [planScope(scope)];
-  readonly store: RecordingStore;
-  constructor(store: RecordingStore) { this.store = store; }
-  async applyRemote(leases: readonly Lease[]): Promise<void> { for (const l of leases) this.leases.set(l); await this.store.put(leases); }
-  /** What DhcpEngine.handle does on an ACK: prepare, index, store, then onCommit. */
-  async commit(lease: Lease, peer: FailoverPeer): Promise<void> {
-    const prepared = peer.prepareCommit(lease);
-    this.leases.set(prepared); await this.store.put([prepared]); peer.onCommit(prepared);
-  }
-}
 
 let port = 30_000 + (process.pid % 20_000);
 function pairConfigs(over: Partial<FailoverConfig> = {}): [FailoverConfig, FailoverConfig] {

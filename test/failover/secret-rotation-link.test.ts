@@ -11,6 +11,7 @@ import { bucketMapForSplit } from '../../src/failover/load-balance.ts';
 import { setLogSink } from '../../src/log.ts';
 import type { FailoverMessage } from '../../src/failover/wire/message.ts';
 import { freePort } from '../fakes/ports.ts';
+import { sleep, until } from '../fakes/wait.ts';
 
 const OLD = Buffer.from('old-secret-0123456789'), NEW = Buffer.from('new-secret-9876543210'), OTHER = Buffer.from('not-the-secret');
 
@@ -57,14 +58,6 @@ function rotate(s: Side, secret: Buffer, graceMs?: number): void {
   s.transport.rotateSecret(s.settings);
 }
 
-async function until(what: string, test: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const started: FailoverTransport[] = [];
 async function start(...sides: Side[]): Promise<void> { for (const s of sides) { started.push(s.transport); await s.transport.start(); } }

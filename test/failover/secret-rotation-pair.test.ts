@@ -22,27 +22,13 @@ import { setLogSink } from '../../src/log.ts';
 import { createFailoverMetrics, type FailoverMetrics } from '../../src/metrics/registry.ts';
 import { parseCidr, parseIpv4 } from '../../src/net/ipv4.ts';
 import { freePort } from '../fakes/ports.ts';
+import { sleep, until as untilWithin } from '../fakes/wait.ts';
 import { RecordingStore } from '../fakes/recording-store.ts';
+import { FakeEngine } from '../fakes/peer-engine.ts';
 
 const logs: { event: string; [k: string]: unknown }[] = [];
 setLogSink((line) => { try { logs.push(JSON.parse(line) as { event: string }); } catch { /* ignore */ } });
 
-const scope: Scope = {
-  name: 'lab', subnet: parseCidr('10.0.0.0/24'), ranges: [{ start: parseIpv4('10.0.0.100'), end: parseIpv4('10.0.0.199') }],
-  exclusions: [], reservations: [], options: new Map(), leaseSeconds: 3600, active: true,
-};
-
-class FakeEngine implements EngineLike {
-  readonly leases = new LeaseIndex();
-  readonly scopePlans = [planScope(scope)];
-  readonly store: RecordingStore;
-  constructor(store: RecordingStore) { this.store = store; }
-  async applyRemote(leases: readonly Lease[]): Promise<void> { for (const l of leases) this.leases.set(l); await this.store.put(leases); }
-  async commit(lease: Lease, peer: FailoverPeer): Promise<void> {
-    const prepared = peer.prepareCommit(lease);
-    this.leases.set(prepared); await this.store.put([prepared]); peer.onCommit(prepared);
-  }
-}
 
 const root = mkdtempSync(join(tmpdir(), 'fo-secret-'));
 let volumes = 0;
@@ -100,14 +86,7 @@ function server(config: FailoverConfig, secretGraceMs?: number): { peer: Failove
   return { peer, engine, metrics, applied: () => applied };
 }
 
-async function until(what: string, test: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = (what: string, test: () => boolean, ms = 10_000): Promise<void> => untilWithin(what, test, ms);
 const gauge = async (m: FailoverMetrics, g: 'previousSecretInUse' | 'connectionUp'): Promise<number> => (await m[g].get()).values[0]?.value ?? -1;
 const counter = async (m: FailoverMetrics): Promise<number> => (await m.authFailures.get()).values.reduce((a, v) => a + v.value, 0);
 

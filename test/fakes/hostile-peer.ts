@@ -19,6 +19,7 @@ import { setLogLevel, setLogSink } from '../../src/log.ts';
 import { createFailoverMetrics, type FailoverMetrics } from '../../src/metrics/registry.ts';
 import { parseCidr, parseIpv4 } from '../../src/net/ipv4.ts';
 import { RecordingStore } from './recording-store.ts';
+import { sleep, until } from './wait.ts';
 
 export const ENDPOINT_ADDRESS = '127.0.0.32';
 export const PARTNER_ADDRESS = '127.0.0.31';
@@ -64,14 +65,7 @@ export function logMark(): number { return logLines.length; }
 
 // ------------------------------------------------------------------ waiting
 
-export async function until(what: string, test: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  for (let i = 0; !test(); i++) {
-    if (Date.now() > end || i > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-export function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
+export { sleep, until };
 
 // ------------------------------------------------------------------ the endpoint
 

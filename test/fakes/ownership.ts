@@ -1,6 +1,7 @@
 // Pool ownership as a settled pair sees it (address-ownership.ts), for tests that need to know or
 // pick who owns an address: built from the engine's scope plans, or from plain ranges.
 import { layoutOf, ownerIn, schemeOf, type Owner } from '../../src/failover/address-ownership.ts';
+import { ownsFree } from '../../src/failover/ownership-handover.ts';
 import type { ScopePlan } from '../../src/dhcp/pool.ts';
 import type { Role } from '../../src/failover/state-machine.ts';
 import type { Ipv4 } from '../../src/net/ipv4.ts';
@@ -11,6 +12,6 @@ export function ownerByPosition(plans: readonly ScopePlan[], secondaryPercent: n
 
 /** A policy `ownership` for one range, settled (no handover in progress). */
 export function settledOwnership(role: Role, secondaryPercent: number, range: { start: Ipv4; end: Ipv4 }): { ownsFree: (ip: Ipv4) => boolean } {
-  const scheme = schemeOf([{ intervals: [range], reserved: [] }], secondaryPercent);
-  return { ownsFree: (ip) => { const o = ownerIn(scheme, ip); return o === role || o === 'either'; } };
+  const settled = { role, current: schemeOf([{ intervals: [range], reserved: [] }], secondaryPercent), held: [] };
+  return { ownsFree: (ip) => ownsFree(settled, ip) };
 }
