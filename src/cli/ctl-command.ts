@@ -1,7 +1,7 @@
 // `dhcp-failover ctl`: a server's state as an admin reads it in the Windows DHCP console, lease
 // lookup, and the failover admin actions — all through the server's admin HTTP API.
 import { readFileSync } from 'node:fs';
-import { partnerDownNote, type AutoPartnerDownView } from '../failover/partner-down-note.ts';
+import { partnerDownNote, type AutoPartnerDownView } from '../failover/runtime/partner-down-note.ts';
 import { isIpv4 } from '../net/ipv4.ts';
 
 export const CTL_COMMANDS = ['status', 'lease', 'partner-down', 'resync'] as const;

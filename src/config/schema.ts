@@ -2,7 +2,7 @@
 // server. `RawConfig` is what the YAML file holds; `Config` is the validated, frozen form the
 // server runs on (addresses parsed, defaults applied). docs/config.md documents every field.
 import type { Cidr, Ipv4 } from '../net/ipv4.ts';
-import type { FailoverConfig } from '../failover/config.ts';
+import type { FailoverConfig } from './failover.ts';
 import type { LimitsConfig } from '../dhcp/admission.ts';
 
 export type { FailoverConfig };
@@ -30,7 +30,7 @@ export interface RawConfig {
   scopes?: RawScope[];
   /** A reload that empties `scopes` is refused (reload-guard.ts) unless the new file sets this. */
   allowEmptyScopes?: boolean;
-  /** The failover relationship (src/failover/config.ts); absent = standalone server. */
+  /** The failover relationship (src/config/failover.ts); absent = standalone server. */
   failover?: Record<string, unknown>;
 }
 
@@ -102,6 +102,6 @@ export interface Config {
    * reload to an empty list is refused (src/config/reload-guard.ts). Says nothing at first start.
    */
   readonly allowEmptyScopes: boolean;
-  /** The failover relationship, validated by src/failover/config.ts; absent = standalone server. */
+  /** The failover relationship, validated by src/config/failover.ts; absent = standalone server. */
   readonly failover?: FailoverConfig;
 }

@@ -3,7 +3,7 @@
 import { clientKeyOf, type Lease } from '../leases/lease.ts';
 import type { LeaseView } from '../leases/lease-index.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
-import type { DhcpMessage } from './message.ts';
+import type { DhcpMessage } from './wire/message.ts';
 import type { Reservation } from '../config/schema.ts';
 import { addressAt, isDynamic, type ScopePlan } from './pool.ts';
 

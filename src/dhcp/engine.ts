@@ -7,7 +7,7 @@ import { LeaseIndex } from '../leases/lease-index.ts';
 import type { LeaseStore } from '../leases/store.ts';
 import { cidrContains, formatCidr, parseIpv4, type Ipv4 } from '../net/ipv4.ts';
 import { STANDALONE_POLICY, type AllocationPolicy } from './allocate.ts';
-import type { DhcpMessage } from './message.ts';
+import type { DhcpMessage } from './wire/message.ts';
 import { OfferBook } from './offers.ts';
 import { dynamicPoolSize, isDynamic, planScope, type ScopePlan } from './pool.ts';
 import { decide, type Decision } from './reply.ts';

@@ -5,10 +5,10 @@ import type { LeaseView } from '../leases/lease-index.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
 import { broadcastOf } from '../net/ipv4.ts';
 import { availabilityOf, chooseAddress, ownUsable, type AllocationPolicy, type OfferView } from './allocate.ts';
-import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, type DhcpMessage } from './message.ts';
+import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, type DhcpMessage } from './wire/message.ts';
 import {
   getClientId, getHostname, getLeaseTime, getMessageType, getParameterRequestList, getRequestedIp, getServerId,
-} from './options.ts';
+} from './wire/options.ts';
 import type { Reservation } from '../config/schema.ts';
 import { isDynamic, inSubnet, reservationFor, type ScopePlan } from './pool.ts';
 import { selectScope, type ScopeSelector } from './select-scope.ts';

@@ -8,9 +8,9 @@ import { formatIpv4 } from '../net/ipv4.ts';
 import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets, type LimitsConfig, type TakeResult } from './admission.ts';
 import type { DhcpEngine } from './engine.ts';
 import { clientKeyOfMessage } from './reply.ts';
-import { MESSAGE_TYPE_NAMES, type DhcpMessage } from './message.ts';
-import { getMaxMessageSize, getMessageType } from './options.ts';
-import { decodeMessage, encodeMessage } from './wire.ts';
+import { MESSAGE_TYPE_NAMES, type DhcpMessage } from './wire/message.ts';
+import { getMaxMessageSize, getMessageType } from './wire/options.ts';
+import { decodeMessage, encodeMessage } from './wire/packet.ts';
 
 export interface UdpServerOptions {
   readonly engine: DhcpEngine;

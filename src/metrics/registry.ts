@@ -60,7 +60,7 @@ export function createServerMetrics(options: { collectLeases?: (m: ServerMetrics
   return metrics;
 }
 
-/** Failover relationship metrics (src/failover/peer.ts sets them; docs/metrics.md lists them). */
+/** Failover relationship metrics (src/failover/runtime/peer.ts sets them; docs/metrics.md lists them). */
 export interface FailoverMetrics {
   /** Own failover state as its wire code (2 NORMAL, 3 COMMUNICATIONS-INTERRUPTED, 4 PARTNER-DOWN, … 254 RECOVER-WAIT). */
   readonly state: client.Gauge<'relationship' | 'server' | 'state'>;

@@ -2,7 +2,7 @@
 // Status is written only when this result differs from the stored one. `Ready` means clients get
 // everything they should: every managed pod ready with the current config AND serving in NORMAL.
 // `Degraded` names the worst failover problem the servers report (SERVER_REASONS; docs/crds.md "Conditions").
-import { partnerDownNote } from '../failover/partner-down-note.ts';
+import { partnerDownNote } from '../failover/runtime/partner-down-note.ts';
 import { managedIndices } from './render/relationship.ts';
 import { statefulSetName } from './render/names.ts';
 import { ANNOTATIONS, type Condition, type DhcpFailoverRelationship, type RelationshipStatus, type RenderResult } from './render/types.ts';

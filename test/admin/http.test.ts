@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createAdminApp, decideAction, decideRead, isLoopback, listen, REFUSAL_LOG_INTERVAL_MS, tokenMatches, type AccessDecision, type Caller, type TokenState } from '../../src/admin/http.ts';
 import { DhcpEngine } from '../../src/dhcp/engine.ts';
-import { MessageType } from '../../src/dhcp/message.ts';
+import { MessageType } from '../../src/dhcp/wire/message.ts';
 import { createServerMetrics } from '../../src/metrics/registry.ts';
 import { ip, makeConfig, makeRequest, makeScope } from '../fakes/dhcp-builders.ts';
 import { setLogSink } from '../../src/log.ts';

@@ -207,7 +207,7 @@ describe('validateConfig: valid output', () => {
     assert.deepEqual(cfg.scopes[1]?.options.get(28), Buffer.from([10, 1, 0, 255]));
   });
 
-  it('accepts a redis store and a failover section (validated by src/failover/config.ts)', () => {
+  it('accepts a redis store and a failover section (validated by src/config/failover.ts)', () => {
     const raw = base();
     raw.server.store = { type: 'redis', path: '/run/redis/redis.sock', passwordFile: '/var/run/secrets/redis/password' };
     raw.failover = { relationship: 'lab', role: 'primary', address: '10.0.0.2', partner: { address: '10.0.0.3' }, mode: 'load-balance', mcltSeconds: 3600 };

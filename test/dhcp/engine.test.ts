@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DhcpEngine, directScopesOf } from '../../src/dhcp/engine.ts';
-import { MessageType } from '../../src/dhcp/message.ts';
+import { MessageType } from '../../src/dhcp/wire/message.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
 import { ip, makeConfig, makeRequest, makeReservation, makeScope } from '../fakes/dhcp-builders.ts';
 import { LeaseIndex } from '../../src/leases/lease-index.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STANDALONE_POLICY } from '../../src/dhcp/allocate.ts';
-import { BROADCAST_FLAG, MessageType } from '../../src/dhcp/message.ts';
+import { BROADCAST_FLAG, MessageType } from '../../src/dhcp/wire/message.ts';
 import { OfferBook } from '../../src/dhcp/offers.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
 import { decide, type Decision, type ServeContext } from '../../src/dhcp/reply.ts';

@@ -1,9 +1,9 @@
 // Pool ownership as a settled pair sees it (address-ownership.ts), for tests that need to know or
 // pick who owns an address: built from the engine's scope plans, or from plain ranges.
-import { layoutOf, ownerIn, schemeOf, type Owner } from '../../src/failover/address-ownership.ts';
-import { ownsFree } from '../../src/failover/ownership-handover.ts';
+import { layoutOf, ownerIn, schemeOf, type Owner } from '../../src/failover/rules/address-ownership.ts';
+import { ownsFree } from '../../src/failover/rules/ownership-handover.ts';
 import type { ScopePlan } from '../../src/dhcp/pool.ts';
-import type { Role } from '../../src/failover/state-machine.ts';
+import type { Role } from '../../src/failover/protocol/state-machine.ts';
 import type { Ipv4 } from '../../src/net/ipv4.ts';
 
 export function ownerByPosition(plans: readonly ScopePlan[], secondaryPercent: number, ip: Ipv4): Owner | undefined {

@@ -2,7 +2,7 @@
 // updates to the index and a RecordingStore, and `commit` doing what DhcpEngine.handle does on an ACK.
 import type { Scope } from '../../src/config/schema.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
-import type { EngineLike, FailoverPeer } from '../../src/failover/peer.ts';
+import type { EngineLike, FailoverPeer } from '../../src/failover/runtime/peer.ts';
 import { LeaseIndex } from '../../src/leases/lease-index.ts';
 import type { Lease } from '../../src/leases/lease.ts';
 import { parseCidr, parseIpv4 } from '../../src/net/ipv4.ts';

@@ -4,9 +4,9 @@
 // failover partner-down guard and load-balance takeover read. Used in the host process for loopback
 // tests and, through relay-client-cli.ts, inside a network namespace.
 import dgram from 'node:dgram';
-import { MessageType } from '../../src/dhcp/message.ts';
-import { getMessageType } from '../../src/dhcp/options.ts';
-import { decodeMessage, encodeMessage } from '../../src/dhcp/wire.ts';
+import { MessageType } from '../../src/dhcp/wire/message.ts';
+import { getMessageType } from '../../src/dhcp/wire/options.ts';
+import { decodeMessage, encodeMessage } from '../../src/dhcp/wire/packet.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { ip, makeRequest } from './dhcp-builders.ts';
 

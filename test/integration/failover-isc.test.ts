@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { bucketOf } from '../../src/failover/load-balance.ts';
+import { bucketOf } from '../../src/failover/rules/load-balance.ts';
 import { createLab, labUnavailableReason, type Lab } from '../fakes/netns-lab.ts';
 import { waitFor, type TrackedProcess } from '../fakes/processes.ts';
 

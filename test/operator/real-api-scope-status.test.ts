@@ -16,7 +16,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createAdminApp, listen } from '../../src/admin/http.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { DhcpEngine } from '../../src/dhcp/engine.ts';
-import { MessageType } from '../../src/dhcp/message.ts';
+import { MessageType } from '../../src/dhcp/wire/message.ts';
 import { setLogSink } from '../../src/log.ts';
 import { createServerMetrics } from '../../src/metrics/registry.ts';
 import { Controller } from '../../src/operator/controller.ts';

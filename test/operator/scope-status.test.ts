@@ -18,7 +18,7 @@ import { setLogSink } from '../../src/log.ts';
 import { createAdminApp, listen } from '../../src/admin/http.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { DhcpEngine } from '../../src/dhcp/engine.ts';
-import { MessageType } from '../../src/dhcp/message.ts';
+import { MessageType } from '../../src/dhcp/wire/message.ts';
 import { createServerMetrics } from '../../src/metrics/registry.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { Controller } from '../../src/operator/controller.ts';

@@ -3,7 +3,7 @@
 // per-message allowed/required sets and the value tables (reject reasons, server states, flags).
 // Every option: 2-byte code, 2-byte length (excluding the 4-byte option header), value. Big-endian.
 import type { Ipv4 } from '../../net/ipv4.ts';
-import type { ServerState } from '../state-machine.ts';
+import type { ServerState } from '../protocol/state-machine.ts';
 import { decodeFail, type Reader } from './reader.ts';
 import type { Writer } from './writer.ts';
 
@@ -207,7 +207,7 @@ export const ALLOWED_OPTIONS: Readonly<Record<MessageTypeName, ReadonlySet<Optio
   UPDDONE: new Set([]),
   UPDREQ: new Set([30]),
   STATE: new Set([23, 24, 25]),
-  // vendor-specific-options: the pool ownership handover between our own servers (ownership-wire.ts).
+  // vendor-specific-options: the pool ownership handover between our own servers (ownership-option.ts).
   CONTACT: new Set([29]),
   DISCONNECT: new Set([16, 21]),
 };

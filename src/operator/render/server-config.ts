@@ -1,7 +1,7 @@
 // One managed server's config file (the server contract: src/config/schema.ts, docs/config.md) from
 // the relationship and its scopes. Pure.
 import type { RawConfig, RawScope } from '../../config/schema.ts';
-import { FAILOVER_DEFAULTS } from '../../failover/config.ts';
+import { FAILOVER_DEFAULTS } from '../../config/failover.ts';
 import { ANNOTATIONS, PATHS, PORTS, type DhcpFailoverRelationship, type DhcpScope, type RelationshipServer, type RenderOptions } from './types.ts';
 
 /** CRD defaults the API server applies; repeated here so offline rendering (no API server) agrees. */
@@ -11,7 +11,7 @@ export const OPERATOR_DEFAULTS = { loadBalancePercent: 50, reservePercent: 5 } a
 
 /**
  * The failover primary. loadBalance: servers[0] (docs/crds.md). hotStandby: the active server, because the
- * server's failover config makes the primary the one answering clients (src/failover/config.ts).
+ * server's failover config makes the primary the one answering clients (src/config/failover.ts).
  */
 export function primaryIndex(rel: DhcpFailoverRelationship): 0 | 1 {
   const { spec } = rel;
@@ -63,7 +63,7 @@ function failoverSection(rel: DhcpFailoverRelationship, index: 0 | 1): Record<st
   out.mcltSeconds = spec.mcltSeconds ?? CRD_DEFAULTS.mcltSeconds;
   if (spec.stateSwitchoverSeconds !== undefined) out.stateSwitchoverSeconds = spec.stateSwitchoverSeconds;
   const file = secretFilePath(rel);
-  // ISC dhcpd never sends or checks a digest (src/failover/config.ts rejects a secret with isc).
+  // ISC dhcpd never sends or checks a digest (src/config/failover.ts rejects a secret with isc).
   if (file !== undefined && spec.partnerDialect !== 'isc') out.sharedSecretFile = file;
   out.partnerDialect = spec.partnerDialect ?? FAILOVER_DEFAULTS.partnerDialect;
   return out;

@@ -1,6 +1,6 @@
 // One managed server: a StatefulSet of one replica (hostNetwork, pinned to its node, a Redis sidecar on a
 // unix socket, a lease volume per server). Pure: same input, same output.
-import { IDENTITY_FIELDS } from '../../failover/reconfigure.ts';
+import { IDENTITY_FIELDS } from '../../failover/runtime/reconfigure.ts';
 import { hashOf } from './hash.ts';
 import { configKey, configMapName, ownerReferences, relationshipLabels, serverLabels, serverSelector, statefulSetName } from './names.ts';
 import { CRD_DEFAULTS, secretKey } from './server-config.ts';

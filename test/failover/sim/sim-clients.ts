@@ -1,7 +1,7 @@
 // What the sim reproductions (stranded-expiry, mclt-new-binding) share: fleet clients picked by hash
 // bucket, a bound lease and whether it still holds, and a pair of Sim servers brought to NORMAL.
 import type { Decision } from '../../../src/dhcp/reply.ts';
-import { bucketMapForPercent, shouldAnswer } from '../../../src/failover/load-balance.ts';
+import { bucketMapForPercent, shouldAnswer } from '../../../src/failover/rules/load-balance.ts';
 import { parseIpv4 } from '../../../src/net/ipv4.ts';
 import { macOf } from '../../fakes/relay-client.ts';
 import { Sim } from './sim-pair.ts';

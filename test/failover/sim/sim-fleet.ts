@@ -4,7 +4,7 @@
 // timeout), keeps its lease until it expires when nobody answers, then starts over. Every ACK, NAK
 // and expiry is recorded in the chaos checker's event format.
 import type { Decision } from '../../../src/dhcp/reply.ts';
-import { MessageType } from '../../../src/dhcp/message.ts';
+import { MessageType } from '../../../src/dhcp/wire/message.ts';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../../src/net/ipv4.ts';
 import { makeRequest } from '../../fakes/dhcp-builders.ts';
 import { macOf } from '../../fakes/relay-client.ts';

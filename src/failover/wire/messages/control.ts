@@ -12,7 +12,7 @@ export const CONTROL_FIELDS = {
   UPDREQALL: { msScopeIds: 30 },
   UPDDONE: {},
   UPDREQ: { msScopeIds: 30 },
-  /** Our own servers: the pool ownership handover (ownership-wire.ts); foreign partners never get it. */
+  /** Our own servers: the pool ownership handover (ownership-option.ts); foreign partners never get it. */
   CONTACT: { vendorOptions: 29 },
   DISCONNECT: { rejectReason: 21, message: 16 },
 } as const satisfies Record<string, FieldMap>;
