@@ -1,7 +1,7 @@
 // RawConfig (whatever the YAML file held) → frozen Config, or a ConfigError listing EVERY problem
 // with the path of the bad field (`scopes[2].ranges[0].start: not an IPv4 address`). Pure: no
 // file system, no network, no clock. Defaults and bounds come from defaults.ts only.
-import { encodeOptionByName } from '../dhcp/wire/options.ts';
+import { encodeOptionByName } from '../dhcp/wire/option-codecs.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { broadcastOf, cidrContains, formatCidr, formatIpv4, maskOf, parseCidr, parseIpv4, type Cidr, type Ipv4 } from '../net/ipv4.ts';
 import { BOUNDS, DEFAULTS, LOG_LEVELS, NAME_PATTERN, STORE_TYPES } from './defaults.ts';

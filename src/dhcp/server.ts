@@ -9,7 +9,7 @@ import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets, type LimitsConfig, type Ta
 import type { DhcpEngine } from './engine.ts';
 import { clientKeyOfMessage } from './reply.ts';
 import { MESSAGE_TYPE_NAMES, type DhcpMessage } from './wire/message.ts';
-import { getMaxMessageSize, getMessageType } from './wire/options.ts';
+import { getMaxMessageSize, getMessageType } from './wire/option-codecs.ts';
 import { decodeMessage, encodeMessage } from './wire/packet.ts';
 
 export interface UdpServerOptions {

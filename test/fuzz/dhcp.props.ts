@@ -1,10 +1,10 @@
 // DHCP decoders: decodeMessage (whole packet, src/dhcp/wire/packet.ts) and decodeOption (typed option
-// payloads, src/dhcp/wire/options.ts). Contract: a value or DecodeError with a reason from DECODE_REASONS.
+// payloads, src/dhcp/wire/option-codecs.ts). Contract: a value or DecodeError with a reason from DECODE_REASONS.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../src/errors.ts';
 import { DECODE_REASONS, MAGIC_COOKIE, decodeMessage, encodeMessage, encodeMessageWithReport } from '../../src/dhcp/wire/packet.ts';
-import { OPTION_SPECS, decodeOption, encodeOption } from '../../src/dhcp/wire/options.ts';
+import { OPTION_SPECS, decodeOption, encodeOption } from '../../src/dhcp/wire/option-codecs.ts';
 import type { DhcpMessage } from '../../src/dhcp/wire/message.ts';
 import { loadHexCorpus, mutatedSeed, randomBytes, typedOutcome, type AllowedError, type Decoder, prop } from './harness.ts';
 

@@ -8,7 +8,7 @@ import {
   OPTION_SPECS, Opt, decodeOption, encodeOption, encodeOptionByName, optionCodeByName, optionName,
   getClientId, getHostname, getLeaseTime, getMaxMessageSize, getMessageType, getParameterRequestList,
   getRelayAgentInfo, getRequestedIp, getServerId, getSubnetSelection, type OptionType,
-} from '../../../src/dhcp/wire/options.ts';
+} from '../../../src/dhcp/wire/option-codecs.ts';
 
 const ip = parseIpv4;
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s:]/g, ''), 'hex');
