@@ -2,7 +2,7 @@
 // Run: node_modules/.bin/node bench/codec.ts [seconds per case, default 0.33]
 import { readFileSync } from 'node:fs';
 import { decodeMessage, encodeMessage } from '../src/dhcp/wire/packet.ts';
-import { getClientId, getMessageType, getParameterRequestList, getRequestedIp, getServerId } from '../src/dhcp/wire/option-codecs.ts';
+import { getClientId, getMessageType, getParameterRequestList, getRequestedIp, getServerId } from '../src/dhcp/wire/message-options.ts';
 
 const seconds = Number(process.argv[2] ?? 0.33);
 const hex = (name: string): Buffer => Buffer.from(readFileSync(new URL(`../test/fixtures/dhcp/${name}`, import.meta.url), 'utf8').trim(), 'hex');

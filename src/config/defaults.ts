@@ -1,5 +1,6 @@
 // Every default and every bound of the server config in one table (docs/config.md repeats it).
 // validate.ts reads only from here, so a default is changed in exactly one place.
+import type { LimitsConfig } from './schema.ts';
 
 export const DEFAULTS = {
   /** All IPv4 interfaces: a DHCP server usually serves the host's LAN(s). */
@@ -53,6 +54,21 @@ export const BOUNDS = {
   /** RFC 2132 9.14: a client identifier is at least 2 bytes (type + 1). */
   clientIdBytes: { min: 2, max: 255 },
 } as const;
+
+/** `server.limits` (applied by src/dhcp/admission.ts). */
+export const LIMITS_DEFAULTS: LimitsConfig = {
+  // A real client sends a handful of messages per exchange; 10/s with a burst of 20 never limits one.
+  clientRatePerSecond: 10, clientBurst: 20,
+  // Off by default: one relay may front thousands of clients. Set it per site (see docs/config.md).
+  relayRatePerSecond: 0, relayBurst: 0,
+  maxInFlight: 1024, maxQueue: 4096, maxQueueAgeMs: 2000,
+};
+
+export const LIMITS_BOUNDS: Record<keyof LimitsConfig, { readonly min: number; readonly max: number }> = {
+  clientRatePerSecond: { min: 0, max: 100_000 }, clientBurst: { min: 0, max: 1_000_000 },
+  relayRatePerSecond: { min: 0, max: 1_000_000 }, relayBurst: { min: 0, max: 10_000_000 },
+  maxInFlight: { min: 1, max: 100_000 }, maxQueue: { min: 1, max: 1_000_000 }, maxQueueAgeMs: { min: 10, max: 60_000 },
+};
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const STORE_TYPES = ['memory', 'redis'] as const;

@@ -3,7 +3,6 @@
 // server runs on (addresses parsed, defaults applied). docs/config.md documents every field.
 import type { Cidr, Ipv4 } from '../net/ipv4.ts';
 import type { FailoverConfig } from './failover.ts';
-import type { LimitsConfig } from '../dhcp/admission.ts';
 
 export type { FailoverConfig };
 
@@ -81,6 +80,22 @@ export type StoreConfig =
     readonly passwordFile?: string;
     readonly keyPrefix: string;
   };
+
+/** `server.limits`: rate limits and overload shedding at the UDP edge, applied by src/dhcp/admission.ts. */
+export interface LimitsConfig {
+  /** Messages per second one client (client id or MAC) may send; 0 = unlimited. */
+  readonly clientRatePerSecond: number;
+  readonly clientBurst: number;
+  /** Messages per second one relay (giaddr), or all directly attached clients together, may send; 0 = unlimited. */
+  readonly relayRatePerSecond: number;
+  readonly relayBurst: number;
+  /** Packets handled at once (waiting for the lease store); more wait in the queue. */
+  readonly maxInFlight: number;
+  /** Waiting packets; when full the oldest is dropped. */
+  readonly maxQueue: number;
+  /** A packet that waited longer is dropped unanswered (the client retransmits anyway). */
+  readonly maxQueueAgeMs: number;
+}
 
 export interface ServerConfig {
   readonly name: string;

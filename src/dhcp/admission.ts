@@ -2,36 +2,8 @@
 // floods, or a starvation attack from many MACs behind one relay, is limited and counted while
 // everyone else is served) and a bounded work queue that sheds the OLDEST waiting packet when the
 // server is overloaded (the client of a stale packet has retransmitted by then). Pure data
-// structures with injected time; the config lives in `server.limits` (validated in config/validate.ts).
-
-export interface LimitsConfig {
-  /** Messages per second one client (client id or MAC) may send; 0 = unlimited. */
-  readonly clientRatePerSecond: number;
-  readonly clientBurst: number;
-  /** Messages per second one relay (giaddr), or all directly attached clients together, may send; 0 = unlimited. */
-  readonly relayRatePerSecond: number;
-  readonly relayBurst: number;
-  /** Packets handled at once (waiting for the lease store); more wait in the queue. */
-  readonly maxInFlight: number;
-  /** Waiting packets; when full the oldest is dropped. */
-  readonly maxQueue: number;
-  /** A packet that waited longer is dropped unanswered (the client retransmits anyway). */
-  readonly maxQueueAgeMs: number;
-}
-
-export const LIMITS_DEFAULTS: LimitsConfig = {
-  // A real client sends a handful of messages per exchange; 10/s with a burst of 20 never limits one.
-  clientRatePerSecond: 10, clientBurst: 20,
-  // Off by default: one relay may front thousands of clients. Set it per site (see docs/config.md).
-  relayRatePerSecond: 0, relayBurst: 0,
-  maxInFlight: 1024, maxQueue: 4096, maxQueueAgeMs: 2000,
-};
-
-export const LIMITS_BOUNDS: Record<keyof LimitsConfig, { readonly min: number; readonly max: number }> = {
-  clientRatePerSecond: { min: 0, max: 100_000 }, clientBurst: { min: 0, max: 1_000_000 },
-  relayRatePerSecond: { min: 0, max: 1_000_000 }, relayBurst: { min: 0, max: 10_000_000 },
-  maxInFlight: { min: 1, max: 100_000 }, maxQueue: { min: 1, max: 1_000_000 }, maxQueueAgeMs: { min: 10, max: 60_000 },
-};
+// structures with injected time; the config lives in `server.limits` (`LimitsConfig` in config/schema.ts,
+// defaults and bounds in config/defaults.ts, validated in config/validate-server.ts).
 
 export type TakeResult = 'ok' | 'limited' | 'limited-first';
 

@@ -8,7 +8,7 @@ import { availabilityOf, chooseAddress, ownUsable, type AllocationPolicy, type O
 import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, type DhcpMessage } from './wire/message.ts';
 import {
   getClientId, getHostname, getLeaseTime, getMessageType, getParameterRequestList, getRequestedIp, getServerId,
-} from './wire/option-codecs.ts';
+} from './wire/message-options.ts';
 import type { Reservation } from '../config/schema.ts';
 import { isDynamic, inSubnet, reservationFor, type ScopePlan } from './pool.ts';
 import { selectScope, type ScopeSelector } from './select-scope.ts';

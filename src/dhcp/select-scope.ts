@@ -1,7 +1,7 @@
 // Which scope a request belongs to (RFC 3527 link selection, RFC 3011 subnet selection, giaddr,
 // then the client's own address, then the interface the server listens on). Pure.
 import type { DhcpMessage } from './wire/message.ts';
-import { getRelayAgentInfo, getSubnetSelection } from './wire/option-codecs.ts';
+import { getRelayAgentInfo, getSubnetSelection } from './wire/message-options.ts';
 import type { Ipv4 } from '../net/ipv4.ts';
 import { inSubnet, type ScopePlan } from './pool.ts';
 

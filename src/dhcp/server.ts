@@ -5,11 +5,13 @@ import { BindError, DecodeError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4 } from '../net/ipv4.ts';
-import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets, type LimitsConfig, type TakeResult } from './admission.ts';
+import { LIMITS_DEFAULTS } from '../config/defaults.ts';
+import type { LimitsConfig } from '../config/schema.ts';
+import { BoundedQueue, TokenBuckets, type TakeResult } from './admission.ts';
 import type { DhcpEngine } from './engine.ts';
 import { clientKeyOfMessage } from './reply.ts';
 import { MESSAGE_TYPE_NAMES, type DhcpMessage } from './wire/message.ts';
-import { getMaxMessageSize, getMessageType } from './wire/option-codecs.ts';
+import { getMaxMessageSize, getMessageType } from './wire/message-options.ts';
 import { decodeMessage, encodeMessage } from './wire/packet.ts';
 
 export interface UdpServerOptions {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateLimits } from '../../src/config/validate.ts';
-import { BoundedQueue, LIMITS_DEFAULTS, TokenBuckets } from '../../src/dhcp/admission.ts';
+import { LIMITS_DEFAULTS } from '../../src/config/defaults.ts';
+import { validateLimits } from '../../src/config/validate-server.ts';
+import { BoundedQueue, TokenBuckets } from '../../src/dhcp/admission.ts';
 
 describe('TokenBuckets', () => {
   it('admits a burst, then the rate; the first refusal of a key is marked for logging once', () => {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
-import { LIMITS_DEFAULTS, type LimitsConfig } from '../../src/dhcp/admission.ts';
+import { LIMITS_DEFAULTS } from '../../src/config/defaults.ts';
+import type { LimitsConfig } from '../../src/config/schema.ts';
 import { DhcpEngine } from '../../src/dhcp/engine.ts';
 import { MessageType } from '../../src/dhcp/wire/message.ts';
 import { DhcpUdpServer } from '../../src/dhcp/server.ts';

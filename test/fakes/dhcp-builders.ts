@@ -1,6 +1,6 @@
 // Fixture builders for DHCP core tests: plain objects with modifiers, no parsing involved.
 import type { Config, Reservation, Scope } from '../../src/config/schema.ts';
-import { LIMITS_DEFAULTS } from '../../src/dhcp/admission.ts';
+import { LIMITS_DEFAULTS } from '../../src/config/defaults.ts';
 import { BOOTREQUEST, type DhcpMessage, type MessageType } from '../../src/dhcp/wire/message.ts';
 import { parseCidr, parseIpv4, type Ipv4 } from '../../src/net/ipv4.ts';
 

@@ -8,8 +8,10 @@ import { systemClock, type Clock } from '../../src/clock.ts';
 import type { Scope } from '../../src/config/schema.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
 import type { FailoverConfig } from '../../src/config/failover.ts';
-import { VENDOR_CLASS } from '../../src/failover/link/link.ts';
-import { FailoverPeer, metaKey, type EngineLike } from '../../src/failover/runtime/peer.ts';
+import { VENDOR_CLASS } from '../../src/failover/link/handshake.ts';
+import type { EngineSurface } from '../../src/failover/runtime/engine-surface.ts';
+import { FailoverPeer } from '../../src/failover/runtime/peer.ts';
+import { metaKey } from '../../src/failover/runtime/state-record.ts';
 import { newNonce, nonceOf, nonceOptions, sessionKey } from '../../src/failover/link/session-key.ts';
 import { FrameReader } from '../../src/failover/wire/framing.ts';
 import { decodeFailoverMessage, encodeFailoverMessage, type FailoverMessage } from '../../src/failover/wire/message.ts';
@@ -36,7 +38,7 @@ export const scope: Scope = {
 };
 
 /** The engine surface FailoverPeer needs; remote updates go to the index and the store. */
-export class FakeEngine implements EngineLike {
+export class FakeEngine implements EngineSurface {
   readonly leases = new LeaseIndex();
   readonly scopePlans = [planScope(scope)];
   readonly store: RecordingStore;

@@ -2,7 +2,8 @@
 // updates to the index and a RecordingStore, and `commit` doing what DhcpEngine.handle does on an ACK.
 import type { Scope } from '../../src/config/schema.ts';
 import { planScope } from '../../src/dhcp/pool.ts';
-import type { EngineLike, FailoverPeer } from '../../src/failover/runtime/peer.ts';
+import type { EngineSurface } from '../../src/failover/runtime/engine-surface.ts';
+import type { FailoverPeer } from '../../src/failover/runtime/peer.ts';
 import { LeaseIndex } from '../../src/leases/lease-index.ts';
 import type { Lease } from '../../src/leases/lease.ts';
 import { parseCidr, parseIpv4 } from '../../src/net/ipv4.ts';
@@ -13,7 +14,7 @@ export const labScope: Scope = {
   exclusions: [], reservations: [], options: new Map(), leaseSeconds: 3600, active: true,
 };
 
-export class FakeEngine implements EngineLike {
+export class FakeEngine implements EngineSurface {
   readonly leases = new LeaseIndex();
   readonly scopePlans = [planScope(labScope)];
   readonly store: RecordingStore;

@@ -5,7 +5,7 @@
 // tests and, through relay-client-cli.ts, inside a network namespace.
 import dgram from 'node:dgram';
 import { MessageType } from '../../src/dhcp/wire/message.ts';
-import { getMessageType } from '../../src/dhcp/wire/option-codecs.ts';
+import { getMessageType } from '../../src/dhcp/wire/message-options.ts';
 import { decodeMessage, encodeMessage } from '../../src/dhcp/wire/packet.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { ip, makeRequest } from './dhcp-builders.ts';

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../src/errors.ts';
 import { DECODE_REASONS, MAGIC_COOKIE, decodeMessage, encodeMessage, encodeMessageWithReport } from '../../src/dhcp/wire/packet.ts';
-import { OPTION_SPECS, decodeOption, encodeOption } from '../../src/dhcp/wire/option-codecs.ts';
+import { decodeOption, encodeOption } from '../../src/dhcp/wire/option-codecs.ts';
+import { OPTION_SPECS } from '../../src/dhcp/wire/option-table.ts';
 import type { DhcpMessage } from '../../src/dhcp/wire/message.ts';
 import { loadHexCorpus, mutatedSeed, randomBytes, typedOutcome, type AllowedError, type Decoder, prop } from './harness.ts';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MessageType } from '../../src/dhcp/wire/message.ts';
-import { getMessageType } from '../../src/dhcp/wire/option-codecs.ts';
+import { getMessageType } from '../../src/dhcp/wire/message-options.ts';
 import { decodeMessage, encodeMessage } from '../../src/dhcp/wire/packet.ts';
 import { formatIpv4 } from '../../src/net/ipv4.ts';
 import { ip, makeRequest } from '../fakes/dhcp-builders.ts';

@@ -32,7 +32,8 @@ export interface DhcpMessage {
   file: Buffer;
   /**
    * Raw option payloads by code, in order of first appearance. Repeated codes are concatenated
-   * (RFC 3396). Pad (0) and End (255) are never stored. Typed views come from options.ts.
+   * (RFC 3396). Pad (0) and End (255) are never stored. Typed views: `decodeOption`
+   * (option-codecs.ts) and the hot-path accessors (message-options.ts).
    */
   options: Map<number, Buffer>;
 }

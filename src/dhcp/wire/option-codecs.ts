@@ -1,159 +1,10 @@
-// The DHCP option table (RFC 2132 and friends) and typed codecs for option payloads.
-// Messages keep options as raw Buffers (message.ts); this file turns them into typed values and back.
-// Names follow ISC dhcpd's spelling where the project brief does not fix another one; ISC's `dhcp-*`
-// spellings of the 50..61 options are accepted as aliases.
+// Typed codecs for DHCP option payloads: the typed value shapes (routes, FQDN, client id, relay
+// agent info), `decodeOption` (payload → typed value) and `encodeOption` (typed value → payload),
+// both driven by the option table. Messages keep options as raw Buffers (message.ts).
 import { DecodeError } from '../../errors.ts';
 import type { Ipv4 } from '../../net/ipv4.ts';
-import type { DhcpMessage } from './message.ts';
-import { parseCidr, parseIpv4 } from '../../net/ipv4.ts';
 import { decodeDomainList, decodeDomainName, encodeDomainList, encodeDomainName } from './domain-names.ts';
-
-export type OptionType =
-  | 'ip' | 'ips' | 'u8' | 'u16' | 'u32' | 'i32' | 'string' | 'bool' | 'bytes' | 'u8s' | 'u16s' | 'ip-pairs'
-  | 'domain-list' | 'classless-routes' | 'fqdn' | 'relay-agent' | 'client-id';
-
-export interface OptionSpec { readonly name: string; readonly type: OptionType }
-
-/** Option codes the server code refers to by name. */
-export const Opt = {
-  PAD: 0, SUBNET_MASK: 1, TIME_OFFSET: 2, ROUTERS: 3, DOMAIN_NAME_SERVERS: 6, HOST_NAME: 12, DOMAIN_NAME: 15,
-  INTERFACE_MTU: 26, BROADCAST_ADDRESS: 28, STATIC_ROUTES: 33, NTP_SERVERS: 42, VENDOR_ENCAPSULATED: 43,
-  REQUESTED_IP: 50, LEASE_TIME: 51, OVERLOAD: 52, MESSAGE_TYPE: 53, SERVER_ID: 54, PARAMETER_REQUEST_LIST: 55,
-  MESSAGE: 56, MAX_MESSAGE_SIZE: 57, RENEWAL_TIME: 58, REBINDING_TIME: 59, VENDOR_CLASS_ID: 60, CLIENT_ID: 61,
-  TFTP_SERVER_NAME: 66, BOOTFILE_NAME: 67, RAPID_COMMIT: 80, FQDN: 81, RELAY_AGENT_INFO: 82,
-  SUBNET_SELECTION: 118, DOMAIN_SEARCH: 119, CLASSLESS_STATIC_ROUTES: 121, END: 255,
-} as const;
-
-export const OPTION_SPECS: Readonly<Record<number, OptionSpec>> = {
-  1: { name: 'subnet-mask', type: 'ip' },
-  2: { name: 'time-offset', type: 'i32' },
-  3: { name: 'routers', type: 'ips' },
-  4: { name: 'time-servers', type: 'ips' },
-  5: { name: 'ien116-name-servers', type: 'ips' },
-  6: { name: 'domain-name-servers', type: 'ips' },
-  7: { name: 'log-servers', type: 'ips' },
-  8: { name: 'cookie-servers', type: 'ips' },
-  9: { name: 'lpr-servers', type: 'ips' },
-  10: { name: 'impress-servers', type: 'ips' },
-  11: { name: 'resource-location-servers', type: 'ips' },
-  12: { name: 'host-name', type: 'string' },
-  13: { name: 'boot-size', type: 'u16' },
-  14: { name: 'merit-dump', type: 'string' },
-  15: { name: 'domain-name', type: 'string' },
-  16: { name: 'swap-server', type: 'ip' },
-  17: { name: 'root-path', type: 'string' },
-  18: { name: 'extensions-path', type: 'string' },
-  19: { name: 'ip-forwarding', type: 'bool' },
-  20: { name: 'non-local-source-routing', type: 'bool' },
-  21: { name: 'policy-filter', type: 'ip-pairs' },
-  22: { name: 'max-dgram-reassembly', type: 'u16' },
-  23: { name: 'default-ip-ttl', type: 'u8' },
-  24: { name: 'path-mtu-aging-timeout', type: 'u32' },
-  25: { name: 'path-mtu-plateau-table', type: 'u16s' },
-  26: { name: 'interface-mtu', type: 'u16' },
-  27: { name: 'all-subnets-local', type: 'bool' },
-  28: { name: 'broadcast-address', type: 'ip' },
-  29: { name: 'perform-mask-discovery', type: 'bool' },
-  30: { name: 'mask-supplier', type: 'bool' },
-  31: { name: 'router-discovery', type: 'bool' },
-  32: { name: 'router-solicitation-address', type: 'ip' },
-  33: { name: 'static-routes', type: 'ip-pairs' },
-  34: { name: 'trailer-encapsulation', type: 'bool' },
-  35: { name: 'arp-cache-timeout', type: 'u32' },
-  36: { name: 'ieee802-3-encapsulation', type: 'bool' },
-  37: { name: 'default-tcp-ttl', type: 'u8' },
-  38: { name: 'tcp-keepalive-interval', type: 'u32' },
-  39: { name: 'tcp-keepalive-garbage', type: 'bool' },
-  40: { name: 'nis-domain', type: 'string' },
-  41: { name: 'nis-servers', type: 'ips' },
-  42: { name: 'ntp-servers', type: 'ips' },
-  43: { name: 'vendor-encapsulated-options', type: 'bytes' },
-  44: { name: 'netbios-name-servers', type: 'ips' },
-  45: { name: 'netbios-dd-server', type: 'ips' },
-  46: { name: 'netbios-node-type', type: 'u8' },
-  47: { name: 'netbios-scope', type: 'string' },
-  48: { name: 'font-servers', type: 'ips' },
-  49: { name: 'x-display-manager', type: 'ips' },
-  50: { name: 'requested-ip-address', type: 'ip' },
-  51: { name: 'ip-address-lease-time', type: 'u32' },
-  52: { name: 'option-overload', type: 'u8' },
-  53: { name: 'dhcp-message-type', type: 'u8' },
-  54: { name: 'server-identifier', type: 'ip' },
-  55: { name: 'parameter-request-list', type: 'u8s' },
-  56: { name: 'message', type: 'string' },
-  57: { name: 'max-message-size', type: 'u16' },
-  58: { name: 'renewal-time', type: 'u32' },
-  59: { name: 'rebinding-time', type: 'u32' },
-  60: { name: 'vendor-class-identifier', type: 'string' },
-  61: { name: 'client-identifier', type: 'client-id' },
-  64: { name: 'nisplus-domain', type: 'string' },
-  65: { name: 'nisplus-servers', type: 'ips' },
-  66: { name: 'tftp-server-name', type: 'string' },
-  67: { name: 'bootfile-name', type: 'string' },
-  68: { name: 'mobile-ip-home-agent', type: 'ips' },
-  69: { name: 'smtp-server', type: 'ips' },
-  70: { name: 'pop-server', type: 'ips' },
-  71: { name: 'nntp-server', type: 'ips' },
-  72: { name: 'www-server', type: 'ips' },
-  73: { name: 'finger-server', type: 'ips' },
-  74: { name: 'irc-server', type: 'ips' },
-  75: { name: 'streettalk-server', type: 'ips' },
-  76: { name: 'streettalk-directory-assistance-server', type: 'ips' },
-  77: { name: 'user-class', type: 'bytes' },
-  80: { name: 'rapid-commit', type: 'bytes' },
-  81: { name: 'fqdn', type: 'fqdn' },
-  82: { name: 'relay-agent-information', type: 'relay-agent' },
-  85: { name: 'nds-servers', type: 'ips' },
-  86: { name: 'nds-tree-name', type: 'string' },
-  87: { name: 'nds-context', type: 'string' },
-  91: { name: 'client-last-transaction-time', type: 'u32' },
-  92: { name: 'associated-ip', type: 'ips' },
-  93: { name: 'pxe-system-type', type: 'u16s' },
-  94: { name: 'pxe-interface-id', type: 'bytes' },
-  97: { name: 'pxe-client-id', type: 'bytes' },
-  100: { name: 'pcode', type: 'string' },
-  101: { name: 'tcode', type: 'string' },
-  108: { name: 'v6-only-preferred', type: 'u32' },
-  114: { name: 'captive-portal', type: 'string' },
-  116: { name: 'auto-config', type: 'u8' },
-  118: { name: 'subnet-selection', type: 'ip' },
-  119: { name: 'domain-search', type: 'domain-list' },
-  121: { name: 'classless-static-routes', type: 'classless-routes' },
-  124: { name: 'vivco', type: 'bytes' },
-  125: { name: 'vivso', type: 'bytes' },
-  150: { name: 'tftp-server-address', type: 'ips' },
-  249: { name: 'ms-classless-static-routes', type: 'classless-routes' },
-  252: { name: 'wpad-url', type: 'string' },
-};
-
-const ALIASES: Readonly<Record<string, number>> = {
-  'dhcp-requested-address': 50, 'dhcp-lease-time': 51, 'dhcp-option-overload': 52, 'dhcp-server-identifier': 54,
-  'dhcp-parameter-request-list': 55, 'dhcp-message': 56, 'dhcp-max-message-size': 57, 'dhcp-renewal-time': 58,
-  'dhcp-rebinding-time': 59, 'dhcp-client-identifier': 61, 'agent-information': 82, 'domain-search-list': 119,
-};
-
-const CODE_BY_NAME: ReadonlyMap<string, number> = new Map([
-  ...Object.entries(OPTION_SPECS).map(([code, spec]) => [spec.name, Number(code)] as const),
-  ...Object.entries(ALIASES),
-]);
-
-/** Option code for a table name, an alias, or `option-<n>` (n in 1..254). */
-export function optionCodeByName(name: string): number | undefined {
-  const code = CODE_BY_NAME.get(name);
-  if (code !== undefined) return code;
-  const m = /^option-(\d{1,3})$/.exec(name);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return n >= 1 && n <= 254 ? n : undefined;
-}
-
-/** The table name of a code, or `option-<n>` for codes not in the table. */
-export function optionName(code: number): string {
-  return OPTION_SPECS[code]?.name ?? `option-${code}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Typed values
+import { OPTION_SPECS, optionName, type OptionType } from './option-table.ts';
 
 export interface StaticRoute { readonly destination: Ipv4; readonly router: Ipv4 }
 /** RFC 3442 route: `prefix` significant bits of `destination`. */
@@ -176,6 +27,9 @@ export interface RelayAgentInfo {
 }
 
 export const RelaySub = { CIRCUIT_ID: 1, REMOTE_ID: 2, LINK_SELECTION: 5, SUBSCRIBER_ID: 6, SERVER_ID_OVERRIDE: 11 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Payload → typed value
 
 function bad(code: number, message: string): DecodeError {
   return new DecodeError('bad_option_value', `option ${code} (${optionName(code)}): ${message}`);
@@ -284,7 +138,7 @@ function decodeFqdn(code: number, data: Buffer): ClientFqdn {
 }
 
 /** Parses RFC 3046 sub-options; returns an error text for malformed input (never throws). */
-function parseRelayAgent(data: Buffer): RelayAgentInfo | string {
+export function parseRelayAgent(data: Buffer): RelayAgentInfo | string {
   const info: RelayAgentInfo = { other: [], raw: data };
   let i = 0;
   while (i < data.length) {
@@ -320,7 +174,8 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function fail(code: number, expected: string, got: unknown): never {
+/** Throws the TypeError for a value not in the expected form (shared with option-yaml.ts). */
+export function fail(code: number, expected: string, got: unknown): never {
   throw new TypeError(`option ${code} (${optionName(code)}): expected ${expected}, got ${describe(got)}`);
 }
 
@@ -463,175 +318,4 @@ function encodeRelayAgent(code: number, value: unknown): Buffer {
     parts.push(Buffer.of(s.code, s.data.length), s.data);
   }
   return Buffer.concat(parts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Config-file values (YAML) → payload
-
-function parseHex(code: number, v: unknown): Buffer {
-  if (typeof v !== 'string') fail(code, 'hex bytes as a quoted string ("01:aa:bb" or "01aabb")', v);
-  const t = v.trim();
-  if (t === '') return Buffer.alloc(0);
-  if (t.includes(':')) {
-    const parts = t.split(':');
-    if (!parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) fail(code, 'hex bytes like "01:aa:bb"', v);
-    return Buffer.from(parts.map((p) => parseInt(p, 16)));
-  }
-  const h = t.startsWith('0x') ? t.slice(2) : t;
-  if (!/^([0-9a-fA-F]{2})*$/.test(h)) fail(code, 'hex bytes like "01aabb" (an even number of hex digits)', v);
-  return Buffer.from(h, 'hex');
-}
-
-function yamlIp(code: number, v: unknown, what = 'an IPv4 address like "10.0.0.1"'): Ipv4 {
-  if (typeof v !== 'string') fail(code, what, v);
-  try { return parseIpv4(v.trim()); } catch { fail(code, what, v); }
-}
-
-function yamlList(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return v.split(/[\s,]+/).filter((s) => s !== '');
-  return [v];
-}
-
-function pick(o: Record<string, unknown>, ...keys: string[]): unknown {
-  for (const k of keys) if (o[k] !== undefined) return o[k];
-  return undefined;
-}
-
-/** Turns a value as a YAML author writes it into the typed value `encodeOption` takes. */
-function fromYaml(code: number, type: OptionType, v: unknown): unknown {
-  switch (type) {
-    case 'ip': return yamlIp(code, v);
-    case 'ips': return yamlList(v).map((x) => yamlIp(code, x, 'a list of IPv4 addresses like [10.0.0.1, 10.0.0.2]'));
-    case 'u8s': case 'u16s': return Array.isArray(v) ? v : [v];
-    case 'bool':
-      if (v === 0 || v === 1) return v === 1;
-      if (v === 'on' || v === 'off') return v === 'on';
-      return v;
-    case 'string': if (typeof v === 'number') return String(v); return v;
-    case 'bytes': return parseHex(code, v);
-    case 'client-id': {
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        const o = v as Record<string, unknown>;
-        return { type: o.type, id: parseHex(code, o.id) };
-      }
-      const b = parseHex(code, v);
-      if (b.length < 1) fail(code, 'at least one byte of hex', v);
-      return { type: b[0], id: b.subarray(1) };
-    }
-    case 'ip-pairs': {
-      if (!Array.isArray(v)) fail(code, 'a list of {destination: "10.0.0.0", router: "10.1.1.1"} (or [destination, router] pairs)', v);
-      return v.map((r: unknown) => {
-        if (Array.isArray(r) && r.length === 2) return { destination: yamlIp(code, r[0]), router: yamlIp(code, r[1]) };
-        if (typeof r !== 'object' || r === null) fail(code, 'a list of {destination, router} with IPv4 strings', r);
-        const o = r as Record<string, unknown>;
-        return { destination: yamlIp(code, pick(o, 'destination', 'address')), router: yamlIp(code, pick(o, 'router', 'mask')) };
-      });
-    }
-    case 'domain-list': return yamlList(v);
-    case 'classless-routes': {
-      if (!Array.isArray(v)) fail(code, 'a list of {destination: "10.0.0.0/8", router: "10.1.1.1"}', v);
-      return v.map((r: unknown) => {
-        const o = r as Record<string, unknown> | null;
-        if (typeof o !== 'object' || o === null || typeof o.destination !== 'string') {
-          fail(code, 'a list of {destination: "10.0.0.0/8", router: "10.1.1.1"}', r);
-        }
-        let cidr;
-        try { cidr = parseCidr(o.destination.trim()); } catch (err) { throw new RangeError(`option ${code} (${optionName(code)}): ${(err as Error).message}`); }
-        return { destination: cidr.network, prefix: cidr.prefix, router: yamlIp(code, o.router) };
-      });
-    }
-    case 'fqdn': {
-      if (typeof v === 'string') return { flags: 0, rcode1: 0, rcode2: 0, name: v };
-      return v;
-    }
-    case 'relay-agent': {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        fail(code, 'a mapping with circuitId/remoteId (hex), linkSelection/serverIdOverride (IPv4), subscriberId (string)', v);
-      }
-      const o = v as Record<string, unknown>;
-      const known = new Set(['circuitId', 'circuit-id', 'remoteId', 'remote-id', 'linkSelection', 'link-selection',
-        'subscriberId', 'subscriber-id', 'serverIdOverride', 'server-id-override']);
-      for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`option ${code} (${optionName(code)}): unknown sub-option ${JSON.stringify(k)}`);
-      const hex = (x: unknown): Buffer | undefined => (x === undefined ? undefined : parseHex(code, x));
-      const ipv = (x: unknown): Ipv4 | undefined => (x === undefined ? undefined : yamlIp(code, x));
-      const sub = pick(o, 'subscriberId', 'subscriber-id');
-      return {
-        circuitId: hex(pick(o, 'circuitId', 'circuit-id')), remoteId: hex(pick(o, 'remoteId', 'remote-id')),
-        linkSelection: ipv(pick(o, 'linkSelection', 'link-selection')),
-        subscriberId: sub === undefined ? undefined : String(sub),
-        serverIdOverride: ipv(pick(o, 'serverIdOverride', 'server-id-override')), other: [],
-      };
-    }
-    default: return v;
-  }
-}
-
-/**
- * Encodes a config-file value by option name (table name, alias or `option-<n>`). Codes outside the
- * table take a hex string. Throws TypeError/RangeError with a message naming the expected form.
- */
-export function encodeOptionByName(name: string, value: unknown): { code: number; data: Buffer } {
-  const code = optionCodeByName(name);
-  if (code === undefined) throw new RangeError(`unknown option name ${JSON.stringify(name)} (use a name from the option table or option-<1..254>)`);
-  const type: OptionType = OPTION_SPECS[code]?.type ?? 'bytes';
-  const data = encodeOption(code, fromYaml(code, type, value));
-  return { code, data };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hot-path accessors: read one option straight from the raw payload. A payload of the wrong
-// length counts as absent (undefined); they never throw.
-
-function optIp(m: DhcpMessage, code: number): Ipv4 | undefined {
-  const b = m.options.get(code);
-  return b !== undefined && b.length === 4 ? b.readUInt32BE(0) : undefined;
-}
-
-function optU32(m: DhcpMessage, code: number): number | undefined {
-  const b = m.options.get(code);
-  return b !== undefined && b.length === 4 ? b.readUInt32BE(0) : undefined;
-}
-
-export function getMessageType(m: DhcpMessage): number | undefined {
-  const b = m.options.get(Opt.MESSAGE_TYPE);
-  return b !== undefined && b.length === 1 ? b[0] : undefined;
-}
-
-export function getRequestedIp(m: DhcpMessage): Ipv4 | undefined { return optIp(m, Opt.REQUESTED_IP); }
-export function getServerId(m: DhcpMessage): Ipv4 | undefined { return optIp(m, Opt.SERVER_ID); }
-export function getSubnetSelection(m: DhcpMessage): Ipv4 | undefined { return optIp(m, Opt.SUBNET_SELECTION); }
-export function getLeaseTime(m: DhcpMessage): number | undefined { return optU32(m, Opt.LEASE_TIME); }
-
-/** Lowercase hex of the whole option 61 payload (type byte included). */
-export function getClientId(m: DhcpMessage): string | undefined {
-  const b = m.options.get(Opt.CLIENT_ID);
-  return b !== undefined && b.length > 0 ? b.toString('hex') : undefined;
-}
-
-export function getParameterRequestList(m: DhcpMessage): number[] | undefined {
-  const b = m.options.get(Opt.PARAMETER_REQUEST_LIST);
-  return b === undefined ? undefined : Array.from(b);
-}
-
-export function getMaxMessageSize(m: DhcpMessage): number | undefined {
-  const b = m.options.get(Opt.MAX_MESSAGE_SIZE);
-  return b !== undefined && b.length === 2 ? b.readUInt16BE(0) : undefined;
-}
-
-/** Option 12 as text, trailing NULs (sent by some clients) removed; empty counts as absent. */
-export function getHostname(m: DhcpMessage): string | undefined {
-  const b = m.options.get(Opt.HOST_NAME);
-  if (b === undefined) return undefined;
-  let end = b.length;
-  while (end > 0 && b[end - 1] === 0) end--;
-  return end === 0 ? undefined : b.toString('utf8', 0, end);
-}
-
-/** Option 82 sub-options; a malformed payload counts as absent. */
-export function getRelayAgentInfo(m: DhcpMessage): RelayAgentInfo | undefined {
-  const b = m.options.get(Opt.RELAY_AGENT_INFO);
-  if (b === undefined) return undefined;
-  const r = parseRelayAgent(b);
-  return typeof r === 'string' ? undefined : r;
 }

@@ -6,7 +6,9 @@ import net from 'node:net';
 import type { Clock } from '../../clock.ts';
 import { BindError } from '../../errors.ts';
 import { log } from '../../log.ts';
-import { ConnectReject, Link, type LinkOwner, type LinkSettings, type PartnerParams, type TransportEvents } from './link.ts';
+import { ConnectReject } from './handshake.ts';
+import type { LinkSettings, PartnerParams } from './link-params.ts';
+import { Link, type LinkOwner, type TransportEvents } from './link.ts';
 import { afterUnansweredConnect, connectSecret, pruneRing, ringOf, rotateRing, SECRET_GRACE_MS, type SecretLabel, type SecretRing } from './secret-rotation.ts';
 
 export const MAX_INBOUND_SOCKETS = 4;

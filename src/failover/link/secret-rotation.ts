@@ -10,7 +10,7 @@
 //     handshake the partner did not answer.
 // When the grace period ends the previous secret is forgotten: a link still on it is closed, and a
 // message signed with it is an auth failure like any other. The FailoverTransport (connection.ts) holds
-// the ring; Link (link.ts) applies these choices.
+// the ring; each Link (link.ts) applies these choices through its LinkKeys (link-keys.ts).
 
 /**
  * How long the previous secret stays accepted after a change. A Secret volume gets a new value "within

@@ -1,6 +1,6 @@
 // What a failover server may do for DHCP clients in each state (digest §4.1, §6.3–6.4, §8.4;
 // invariants 6, 7, 23). A table per dialect; `serviceFor` adds ISC's "peer demands" rule. Pure.
-import type { Dialect, PartnerState, Role, ServerState } from './state-machine.ts';
+import type { Dialect, PartnerState, Role, ServerState } from './states.ts';
 
 export interface ServicePolicy {
   /**

@@ -4,9 +4,11 @@
 // the old state when `persist-state` (always first) fails. Spec refs are sections of the digest
 // /work/shared/spec/failover-protocol.md ("§4.4" = digest §4.4) unless prefixed "D12".
 import { serviceFor, type ServicePolicy } from './service-state.ts';
-import { ServerState, type Action, type Effect, type Event, type MachineConfig, type PartnerState, type Rule, type Snapshot } from './machine-types.ts';
+import type { Action, Effect, Event, MachineConfig, Rule, Snapshot } from './machine-types.ts';
+import { ServerState, type PartnerState } from './states.ts';
 import { PC, TRANSITIONS, and, guard, not, partnerOf, recoverWaitUntil } from './transitions.ts';
 
+export * from './states.ts';
 export * from './machine-types.ts';
 export { IGNORED, IGNORED_BY_EVENT, ISC_MATRIX_OVERRIDES, RECONNECT_MATRIX, TRANSITIONS, isPrimary, isSecondary, mustWaitMclt, recoverWaitUntil, shouldAutoPartnerDown, type MatrixCell } from './transitions.ts';
 

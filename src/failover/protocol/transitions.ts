@@ -1,6 +1,7 @@
 // The state machine's transition table as data (digest §4.2, §4.4): named guards, the reconnect matrix,
 // the rules in order (first match wins) and the (state, event) pairs that are ignored, each with its reason.
-import { EVENT_KINDS, PARTNER_STATES, SERVER_STATES, ServerState, type Event, type EventKind, type Guard, type PartnerReport, type PartnerState, type Rule, type Snapshot } from './machine-types.ts';
+import { EVENT_KINDS, type Event, type EventKind, type Guard, type PartnerReport, type Rule, type Snapshot } from './machine-types.ts';
+import { PARTNER_STATES, SERVER_STATES, ServerState, type PartnerState } from './states.ts';
 
 // ---------------------------------------------------------------- guards (named predicates)
 

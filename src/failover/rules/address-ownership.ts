@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ScopePlan } from '../../dhcp/pool.ts';
 import type { IpRange } from '../../config/schema.ts';
 import type { Ipv4 } from '../../net/ipv4.ts';
-import type { Role } from '../protocol/state-machine.ts';
+import type { Role } from '../protocol/states.ts';
 
 export type Owner = Role | 'either';
 

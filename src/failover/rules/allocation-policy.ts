@@ -11,7 +11,7 @@ import { requestKeyOf, shouldAnswer, type BucketMap, type HbaPolarity } from './
 import { leaseTimeFor, partnerKnowledgeForLeaseOn, partnerKnowledgeOf, partnerPoolUsableAt, reallocateToOtherClientAt } from './mclt.ts';
 import { emptyGuard, observeClient, type GuardState } from './partner-down-guard.ts';
 import type { ServicePolicy } from '../protocol/service-state.ts';
-import type { Role, ServerState } from '../protocol/state-machine.ts';
+import type { Role, ServerState } from '../protocol/states.ts';
 
 const DHCPDISCOVER = 1;
 const DHCPREQUEST = 3;

@@ -2,7 +2,7 @@
 // (digest §5.1) and whether to accept a BNDUPD from the partner (D12 Figure 7.1.3-1, digest §5.2).
 // Pure: time, role and state come in as arguments. Times are ms since the epoch.
 import type { BindingState } from '../../leases/lease.ts';
-import type { Dialect, Role, ServerState } from '../protocol/state-machine.ts';
+import type { Dialect, Role, ServerState } from '../protocol/states.ts';
 
 /** Reject reasons (failover option 21) used by BNDACK (digest §3.2). */
 export const RejectReason = {

@@ -1,7 +1,7 @@
 // The maximum client lead time (MCLT) rules as pure functions (digest §6; D12 §5.2.1, §7.1.5,
 // §9.4.2, §9.6.2). All times are ms since the epoch; durations are ms.
 import type { Lease } from '../../leases/lease.ts';
-import type { ServerState } from '../protocol/state-machine.ts';
+import type { ServerState } from '../protocol/states.ts';
 
 /** What the partner is known to know about one binding (digest §6.1). */
 export interface PartnerKnowledge {

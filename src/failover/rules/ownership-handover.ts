@@ -16,13 +16,8 @@
 // all that is held, or is a settle the COMMIT justified), so they cannot break it;
 // test/failover/rules/ownership-handover.test.ts explores the interleavings.
 import { ownerIn, schemeOf, type OwnershipScheme } from './address-ownership.ts';
-import type { Role } from '../protocol/state-machine.ts';
-
-export type HandoverMessage =
-  | { readonly kind: 'report'; readonly fp: string; readonly settled: boolean }
-  | { readonly kind: 'commit'; readonly fp: string; readonly nonce: number }
-  | { readonly kind: 'committed'; readonly nonce: number }
-  | { readonly kind: 'refused'; readonly nonce: number };
+import type { Role } from '../protocol/states.ts';
+import type { HandoverMessage } from '../wire/ownership-option.ts';
 
 export interface StoredHandover { readonly current: OwnershipScheme; readonly held: readonly OwnershipScheme[] }
 

@@ -13,15 +13,15 @@ import { bindingOf, proposedOf } from '../wire/binding-message.ts';
 import { checkUpdate, type LocalBinding } from '../rules/binding-rules.ts';
 import type { FailoverConfig } from '../../config/failover.ts';
 import type { Link } from '../link/link.ts';
-import type { EngineLike } from './peer.ts';
-import type { ServerState } from '../protocol/state-machine.ts';
+import type { EngineSurface } from './engine-surface.ts';
+import type { ServerState } from '../protocol/states.ts';
 import { UpdateQueue } from './update-queue.ts';
 import type { WireDialect } from '../wire/dialect.ts';
 import type { BindingAck, Bndack, Bndupd, Updreq, Updreqall } from '../wire/message.ts';
 
 /** What the updates need from the peer, read at call time. */
 export interface SyncContext {
-  readonly engine: EngineLike;
+  readonly engine: EngineSurface;
   readonly clock: Clock;
   readonly metrics?: FailoverMetrics | undefined;
   config(): FailoverConfig;

@@ -14,7 +14,7 @@ import {
   initialHandover, ownsFree, stepHandover, type HandoverEffect, type HandoverEvent, type HandoverState, type StoredHandover,
 } from '../rules/ownership-handover.ts';
 import { decodeHandover, encodeHandover, OWNERSHIP_VENDOR_CODE } from '../wire/ownership-option.ts';
-import type { Role } from '../protocol/state-machine.ts';
+import type { Role } from '../protocol/states.ts';
 import type { VendorOption } from '../wire/options.ts';
 
 const STORE_RETRY_MS = 5_000;

@@ -139,3 +139,13 @@ export function setQueueGauges(m: FailoverMetrics, relationship: string, unacked
   m.unackedUpdates.set({ relationship }, unacked);
   m.queuedUpdates.set({ relationship }, queued);
 }
+
+/** A problem the link reports (connection.ts's `problem` callback). */
+export type LinkProblem = 'auth' | 'skew' | 'rejected' | 'protocol' | 'refused';
+
+/** Counts a link problem: auth failures, refused CONNECTs (with the reason), other link errors by kind. */
+export function countLinkProblem(m: FailoverMetrics, relationship: string, kind: LinkProblem, detail: Record<string, unknown>): void {
+  if (kind === 'auth') m.authFailures.inc({ relationship });
+  else if (kind === 'skew' || kind === 'rejected') m.connectRejects.inc({ relationship, reason: String(detail.reason ?? 'unknown') });
+  else m.linkErrors.inc({ relationship, kind: kind === 'protocol' ? String(detail.reason ?? 'protocol') : 'refused' });
+}

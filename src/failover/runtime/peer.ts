@@ -5,54 +5,39 @@
 // (peer-status.ts) and admin actions.
 // Events are processed one at a time (a promise chain), so effects never interleave.
 import type { Clock } from '../../clock.ts';
-import type { ScopePlan } from '../../dhcp/pool.ts';
+import type { FailoverConfig } from '../../config/failover.ts';
 import type { Lease } from '../../leases/lease.ts';
-import type { LeaseView } from '../../leases/lease-index.ts';
 import type { LeaseStore } from '../../leases/store.ts';
 import { log } from '../../log.ts';
 import type { FailoverMetrics } from '../../metrics/registry.ts';
-import type { Ipv4 } from '../../net/ipv4.ts';
-import { BindingSync } from './binding-sync.ts';
-import type { FailoverConfig } from '../../config/failover.ts';
 import { FailoverTransport } from '../link/connection.ts';
-import type { Link, LinkSettings, PartnerParams } from '../link/link.ts';
-import { bucketMapForPercent, type HbaPolarity } from '../rules/load-balance.ts';
-import { shouldPartnerDown } from '../rules/partner-down-guard.ts';
-import { partnerDownQueryOf, setGauges, setQueueGauges, statusOf, type FailoverStatus, type PeerReading } from './peer-status.ts';
-import { OwnershipSync } from './ownership-sync.ts';
+import type { LinkSettings, PartnerParams } from '../link/link-params.ts';
+import type { Link } from '../link/link.ts';
+import { boot, serviceOf, step, type Effect, type Event, type Snapshot, type TimerName } from '../protocol/state-machine.ts';
 import { createFailoverPolicy, secondaryShareOf, type FailoverPolicy } from '../rules/allocation-policy.ts';
+import { bucketMapForPercent } from '../rules/load-balance.ts';
+import { shouldPartnerDown } from '../rules/partner-down-guard.ts';
+import { wireDialectOf } from '../wire/dialect.ts';
+import type { FailoverMessage, State } from '../wire/message.ts';
+import { BindingSync } from './binding-sync.ts';
+import type { EngineSurface } from './engine-surface.ts';
+import { OwnershipSync } from './ownership-sync.ts';
+import { dialectOf, linkSettingsOf, machineConfigOf, polarityOf } from './peer-settings.ts';
+import { countLinkProblem, partnerDownQueryOf, setGauges, setQueueGauges, statusOf, type FailoverStatus, type LinkProblem, type PeerReading } from './peer-status.ts';
 import { PoolBalancer, poolOwnershipOf } from './pool-balancing.ts';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.ts';
-import {
-  boot, ownReport, serviceOf, step, type Dialect, type Effect, type Event, type MachineConfig, type PartnerState,
-  type PersistedState, type Snapshot, type TimerName,
-} from '../protocol/state-machine.ts';
-import { wireDialectOf, type WireDialect } from '../wire/dialect.ts';
-import type { FailoverMessage, State } from '../wire/message.ts';
-import { SERVER_FLAGS, serverStateFromWire, serverStateToWire } from '../wire/options.ts';
+import { partnerReportOf, stateMessageOf } from './state-exchange.ts';
+import { readStateRecord, stateRecordOf, writeStateRecord } from './state-record.ts';
+import { NamedTimers, waitAtMost } from './timers.ts';
 
 /** How often the persisted record's lastOperationAt is refreshed (digest §4.3 step 5). */
 const OPERATION_REFRESH_MS = 60_000;
-/**
- * Once the safe period has run, how often the guard's evidence is re-checked while it lacks any: the
- * partner's clients retry every few seconds, so a short period takes over soon after they start.
- */
-const SWITCHOVER_RECHECK_MS = 2_000;
-
-/** The engine surface the runtime needs (DhcpEngine satisfies it). */
-export interface EngineLike {
-  readonly leases: LeaseView & { values(): IterableIterator<Lease> };
-  readonly scopePlans: readonly ScopePlan[];
-  applyRemote(leases: readonly Lease[]): Promise<void>;
-  /** True while `ip` is offered to some client (pool balancing leaves it alone). */
-  isOffered?(ip: Ipv4): boolean;
-}
 
 export interface PeerOptions {
   readonly config: FailoverConfig;
   /** This server's name (metric label). */
   readonly serverName: string;
-  readonly engine: EngineLike;
+  readonly engine: EngineSurface;
   readonly store: Pick<LeaseStore, 'getMeta' | 'setMeta'>;
   readonly clock: Clock;
   readonly metrics?: FailoverMetrics | undefined;
@@ -65,12 +50,6 @@ export interface PeerOptions {
 
 export type { FailoverStatus } from './peer-status.ts';
 
-export function metaKey(relationship: string): string { return `failover:${relationship}:state`; }
-export function dialectOf(c: Pick<FailoverConfig, 'partnerDialect'>): Dialect { return c.partnerDialect === 'self' ? 'draft' : c.partnerDialect; }
-/** ISC polarity (1 bit = primary serves) for ISC and for ourselves; draft polarity only for MS (unverified, §8.3). */
-export function polarityOf(c: Pick<FailoverConfig, 'partnerDialect'>): HbaPolarity { return c.partnerDialect === 'ms' ? 'set-is-secondary' : 'set-is-primary'; }
-
-interface StoredRecord extends PersistedState { readonly mcltSeconds?: number }
 
 export class FailoverPeer {
   /** BNDUPD/BNDACK, UPDREQ(ALL)/UPDDONE and the update queue (binding-sync.ts). */
@@ -83,7 +62,7 @@ export class FailoverPeer {
   private readonly labels: { relationship: string; server: string };
   private snap!: Snapshot;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<TimerName | 'operation', { cancel(): void }>();
+  private readonly timers: NamedTimers<TimerName | 'operation'>;
   private transport: FailoverTransport | undefined;
   private link: Link | undefined;
   /** The partner's first STATE arrived on `link` (communications OK). */
@@ -102,11 +81,12 @@ export class FailoverPeer {
     this.cfg = opts.config;
     this.secret = opts.secret;
     this.labels = { relationship: opts.config.relationship, server: opts.serverName };
+    this.timers = new NamedTimers(opts.clock);
     this.sync = new BindingSync({
       engine: opts.engine, clock: opts.clock, metrics: opts.metrics,
       config: () => this.cfg, state: () => this.snap.state,
       readyLink: () => (this.link !== undefined && this.commsOk && this.link.state === 'established' ? this.link : undefined),
-      currentLink: () => this.link, wireDialect: () => this.wireDialect,
+      currentLink: () => this.link, wireDialect: () => wireDialectOf(dialectOf(this.cfg)), // ISC (= draft-12, also between our own servers) or Microsoft
       skewMs: () => Math.abs(this.skewSeconds() ?? 0) * 1000, petFor: (ip) => this.policy.petFor(ip),
       enqueueWork: (fn) => this.enqueueWork(fn),
       changed: () => { if (this.opts.metrics) setQueueGauges(this.opts.metrics, this.cfg.relationship, this.sync.queue.inflightCount, this.sync.queue.pendingCount); },
@@ -126,8 +106,6 @@ export class FailoverPeer {
   }
 
   get config(): FailoverConfig { return this.cfg; }
-  /** How messages to the partner are encoded: ISC (= draft-12, also between our own servers) or Microsoft. */
-  private get wireDialect(): WireDialect { return wireDialectOf(dialectOf(this.cfg)); }
   get snapshot(): Snapshot { return this.snap; }
 
   private buildPolicy(): FailoverPolicy {
@@ -143,27 +121,8 @@ export class FailoverPeer {
     });
   }
 
-  private machineConfig(record: StoredRecord | undefined): MachineConfig {
-    return {
-      role: this.cfg.role, dialect: dialectOf(this.cfg),
-      // The secondary keeps the MCLT it learned from the primary (invariant 11).
-      mcltMs: (this.cfg.role === 'secondary' && record?.mcltSeconds ? record.mcltSeconds : this.cfg.mcltSeconds) * 1000,
-      startupMs: this.cfg.startupSeconds * 1000,
-      autoPartnerDown: {
-        enabled: this.cfg.stateSwitchoverSeconds !== undefined,
-        intervalMs: (this.cfg.stateSwitchoverSeconds ?? 0) * 1000, recheckMs: SWITCHOVER_RECHECK_MS,
-      },
-    };
-  }
-
   private linkSettings(): LinkSettings {
-    return {
-      relationship: this.cfg.relationship, role: this.cfg.role,
-      localAddress: this.cfg.address, localPort: this.cfg.port,
-      partnerAddress: this.cfg.partner.address, partnerPort: this.cfg.partner.port,
-      secret: this.secret, dialect: this.wireDialect, sessionKeys: this.cfg.partnerDialect === 'self', maxUnacked: this.cfg.maxUnackedUpdates, receiveTimerSeconds: this.cfg.maxResponseDelaySeconds,
-      mcltSeconds: this.cfg.mcltSeconds, hba: this.hba, backoffMs: this.opts.backoffMs, secretGraceMs: this.opts.secretGraceMs,
-    };
+    return linkSettingsOf(this.cfg, { secret: this.secret, hba: this.hba, backoffMs: this.opts.backoffMs, secretGraceMs: this.opts.secretGraceMs });
   }
 
   /**
@@ -180,7 +139,7 @@ export class FailoverPeer {
       // The secondary keeps the primary's HBA from CONNECT; the primary's own follows the split.
       if (next.role === 'primary' || this.params?.hba === undefined) this.hba = bucketMapForPercent(next.splitPercent, polarityOf(next));
       this.policy = this.buildPolicy();
-      const machine = this.machineConfig(undefined);
+      const machine = machineConfigOf(next, undefined);
       const mcltMs = next.role === 'secondary' ? this.snap.config.mcltMs : machine.mcltMs;
       this.snap = { ...this.snap, config: { ...machine, mcltMs } };
       if (switchoverWas === undefined && next.stateSwitchoverSeconds !== undefined && this.snap.state === 'communications-interrupted') {
@@ -197,13 +156,9 @@ export class FailoverPeer {
   /** Boots into STARTUP from the persisted record, then listens and dials. */
   async start(): Promise<void> {
     const now = this.opts.clock.now();
-    let record: StoredRecord | undefined;
-    const raw = await this.opts.store.getMeta(metaKey(this.config.relationship));
-    if (raw !== undefined) {
-      try { record = JSON.parse(raw) as StoredRecord; } catch { log.error('failover.state.record_unreadable', { raw: raw.slice(0, 200) }); }
-    }
+    const record = await readStateRecord(this.opts.store, this.config.relationship);
     await this.ownership.start();
-    const booted = boot(record, this.machineConfig(record), now);
+    const booted = boot(record, machineConfigOf(this.cfg, record), now);
     await this.runStep(booted.next, booted.effects, undefined);
     // Updates that were never acked before the restart go out again (digest §1.10).
     this.sync.queueOwed();
@@ -227,21 +182,16 @@ export class FailoverPeer {
    */
   async stop(): Promise<void> {
     if (!this.stopped && this.commsOk && this.link?.state === 'established') {
-      let t: { cancel(): void } | undefined;
-      await Promise.race([this.dispatch({ kind: 'admin-pause' }), new Promise<void>((r) => { t = this.opts.clock.setTimer(1000, r); })]);
-      t?.cancel();
+      await waitAtMost(this.opts.clock, 1000, this.dispatch({ kind: 'admin-pause' }));
     }
     this.stopped = true;
-    for (const t of this.timers.values()) t.cancel();
-    this.timers.clear();
+    this.timers.cancelAll();
     this.pools.stop();
     this.ownership.stop();
     this.sync.stop();
     await this.transport?.stop();
     // Work stuck on a hung store must not hold the shutdown forever.
-    let t: { cancel(): void } | undefined;
-    await Promise.race([this.chain, new Promise<void>((r) => { t = this.opts.clock.setTimer(2000, r); })]);
-    t?.cancel();
+    await waitAtMost(this.opts.clock, 2000, this.chain);
   }
 
   // ------------------------------------------------------------------ events and effects
@@ -264,12 +214,9 @@ export class FailoverPeer {
   private async runStep(next: Snapshot, effects: readonly Effect[], event: Event | undefined): Promise<void> {
     const persist = effects.find((e) => e.kind === 'persist-state');
     if (persist !== undefined && persist.kind === 'persist-state') {
-      const rec: StoredRecord = {
-        state: persist.state, stos: persist.stos, previous: persist.previous, lastOperationAt: this.opts.clock.now(),
-        mcltSeconds: Math.round(next.config.mcltMs / 1000),
-      };
+      const rec = stateRecordOf({ ...persist, mcltMs: next.config.mcltMs }, this.opts.clock.now());
       try {
-        await this.opts.store.setMeta(metaKey(this.config.relationship), JSON.stringify(rec));
+        await writeStateRecord(this.opts.store, this.config.relationship, rec);
       } catch (err) {
         // D12 §9.2 / ISC dhcp_failover_set_state: no state change that is not on stable storage.
         log.error('failover.state.persist_failed', { state: persist.state, event: event?.kind, err });
@@ -287,12 +234,8 @@ export class FailoverPeer {
     switch (e.kind) {
       case 'persist-state': return;
       case 'send-state': this.sendState(); return;
-      case 'start-timer': {
-        this.timers.get(e.timer)?.cancel();
-        this.timers.set(e.timer, this.opts.clock.setTimer(e.ms, () => { this.timers.delete(e.timer); void this.dispatch(this.timerEvent(e.timer)); }));
-        return;
-      }
-      case 'cancel-timer': this.timers.get(e.timer)?.cancel(); this.timers.delete(e.timer); return;
+      case 'start-timer': this.timers.start(e.timer, e.ms, () => { void this.dispatch(this.timerEvent(e.timer)); }); return;
+      case 'cancel-timer': this.timers.cancel(e.timer); return;
       case 'request-updates': {
         if (this.link === undefined) return;
         this.ourRequestXid = this.link.send({ type: e.message });
@@ -320,13 +263,13 @@ export class FailoverPeer {
 
   private refreshOperation(): void {
     if (this.stopped) return;
-    this.timers.set('operation', this.opts.clock.setTimer(OPERATION_REFRESH_MS, () => {
+    this.timers.start('operation', OPERATION_REFRESH_MS, () => {
       void this.enqueueWork(async () => {
-        const rec: StoredRecord = { state: this.snap.state, stos: this.snap.stos, previous: this.snap.previous, lastOperationAt: this.opts.clock.now(), mcltSeconds: Math.round(this.snap.config.mcltMs / 1000) };
-        if (this.snap.state !== 'startup') await this.opts.store.setMeta(metaKey(this.config.relationship), JSON.stringify(rec)).catch((err: unknown) => log.warn('failover.state.refresh_failed', { err }));
+        const rec = stateRecordOf({ ...this.snap, mcltMs: this.snap.config.mcltMs }, this.opts.clock.now());
+        if (this.snap.state !== 'startup') await writeStateRecord(this.opts.store, this.config.relationship, rec).catch((err: unknown) => log.warn('failover.state.refresh_failed', { err }));
       });
       this.refreshOperation();
-    }));
+    });
   }
 
   // ------------------------------------------------------------------ link events
@@ -364,12 +307,8 @@ export class FailoverPeer {
     }
   }
 
-  private onProblem(kind: 'auth' | 'skew' | 'rejected' | 'protocol' | 'refused', detail: Record<string, unknown>): void {
-    const m = this.opts.metrics;
-    const relationship = this.config.relationship;
-    if (kind === 'auth') m?.authFailures.inc({ relationship });
-    else if (kind === 'skew' || kind === 'rejected') m?.connectRejects.inc({ relationship, reason: String(detail.reason ?? 'unknown') });
-    else m?.linkErrors.inc({ relationship, kind: kind === 'protocol' ? String(detail.reason ?? 'protocol') : 'refused' });
+  private onProblem(kind: LinkProblem, detail: Record<string, unknown>): void {
+    if (this.opts.metrics) countLinkProblem(this.opts.metrics, this.config.relationship, kind, detail);
     if (kind === 'skew') log.error('failover.clock_skew', { ...detail, hint: 'clocks differ by more than 60 s: the partner refuses the connection; synchronise with NTP' });
   }
 
@@ -389,16 +328,8 @@ export class FailoverPeer {
           log.warn('failover.upddone.unsolicited', { xid: m.xid, expected: this.ourRequestXid ?? null });
         }
         return;
-      case 'POOLREQ': {
-        // Our own pairs split pools by address (DESIGN.md Runtime): nothing to give. A foreign partner
-        // gets a rebalance and the count handed over (ISC answers POOLREQ in either role, digest §7.2).
-        const handedOver = await this.pools.balance('poolreq');
-        link.send({ type: 'POOLRESP', addressesTransferred: handedOver }, m.xid);
-        return;
-      }
-      case 'POOLRESP':
-        log.info('failover.pool.response', { addresses: m.addressesTransferred });
-        return;
+      case 'POOLREQ': await this.pools.answerPoolRequest(link, m.xid); return;
+      case 'POOLRESP': log.info('failover.pool.response', { addresses: m.addressesTransferred }); return;
       case 'CONTACT': if (m.vendorOptions !== undefined) this.ownership.receive(link, m.vendorOptions); return;
       default:
         log.debug('failover.message.ignored', { type: m.type });
@@ -406,13 +337,11 @@ export class FailoverPeer {
   }
 
   private async onState(m: State): Promise<void> {
-    const name = serverStateFromWire(m.serverState);
-    if (name === undefined || name === 'startup') {
+    const partner = partnerReportOf(m);
+    if (partner === undefined) {
       log.warn('failover.state.bad_partner_state', { code: m.serverState });
       return;
     }
-    const flags = m.serverFlags ?? 0;
-    const partner = { state: name as PartnerState, stos: (m.startTimeOfState ?? 0) * 1000, startup: (flags & SERVER_FLAGS.STARTUP) !== 0 };
     const event: Event = this.commsOk ? { kind: 'partner-state', partner } : { kind: 'connected', partner };
     this.commsOk = true;
     const r = step(this.snap, event, this.opts.clock.now());
@@ -423,11 +352,7 @@ export class FailoverPeer {
 
   private sendState(): void {
     if (this.link === undefined || this.link.state !== 'established') return;
-    const rep = ownReport(this.snap);
-    this.link.send({
-      type: 'STATE', serverState: serverStateToWire(rep.state), serverFlags: rep.startup ? SERVER_FLAGS.STARTUP : 0,
-      startTimeOfState: Math.floor(rep.stos / 1000),
-    });
+    this.link.send(stateMessageOf(this.snap));
   }
 
   /** The engine's hooks (server-command.ts): mark a lease owed before it is stored; queue it after. */

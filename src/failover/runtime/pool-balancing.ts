@@ -7,7 +7,7 @@ import type { Lease } from '../../leases/lease.ts';
 import { log } from '../../log.ts';
 import type { FailoverConfig } from '../../config/failover.ts';
 import type { Link } from '../link/link.ts';
-import type { EngineLike } from './peer.ts';
+import type { EngineSurface } from './engine-surface.ts';
 import { secondaryShareOf } from '../rules/allocation-policy.ts';
 import { planBackupTransfers } from '../rules/backup-share.ts';
 
@@ -22,7 +22,7 @@ export function poolOwnershipOf(c: Pick<FailoverConfig, 'partnerDialect'>): 'pos
 }
 
 export interface PoolBalancerDeps {
-  readonly engine: EngineLike;
+  readonly engine: EngineSurface;
   readonly clock: Clock;
   config(): FailoverConfig;
   inNormal(): boolean;
@@ -72,6 +72,15 @@ export class PoolBalancer {
     log.info('failover.pool.balanced', { reason, handedOver: leases.length, pools: plan.counts });
     this.deps.send(leases);
     return leases.length;
+  }
+
+  /**
+   * POOLREQ from the partner: our own pairs split pools by address (nothing to give); a foreign partner
+   * gets a rebalance and the count handed over (ISC answers POOLREQ in either role, digest §7.2).
+   */
+  async answerPoolRequest(link: Link, xid: number): Promise<void> {
+    const handedOver = await this.balance('poolreq');
+    link.send({ type: 'POOLRESP', addressesTransferred: handedOver }, xid);
   }
 
   stop(): void {

@@ -2,7 +2,7 @@
 // different meanings (digest §3.3, §3.4, §9.3). Messages carry the wire numbers; these functions map
 // them to and from our canonical BindingState (src/leases/lease.ts).
 import type { BindingState } from '../../leases/lease.ts';
-import type { Dialect } from '../protocol/state-machine.ts';
+import type { Dialect } from '../protocol/states.ts';
 
 /** On the wire the draft and ISC agree, so there are two encodings. */
 export type WireDialect = 'isc' | 'ms';

@@ -3,7 +3,7 @@
 // per-message allowed/required sets and the value tables (reject reasons, server states, flags).
 // Every option: 2-byte code, 2-byte length (excluding the 4-byte option header), value. Big-endian.
 import type { Ipv4 } from '../../net/ipv4.ts';
-import type { ServerState } from '../protocol/state-machine.ts';
+import type { ServerState } from '../protocol/states.ts';
 import { decodeFail, type Reader } from './reader.ts';
 import type { Writer } from './writer.ts';
 

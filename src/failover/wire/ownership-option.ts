@@ -1,9 +1,15 @@
-// The pool ownership handover (ownership-handover.ts) on the wire: one vendor-specific option (29)
+// The pool ownership handover (rules/ownership-handover.ts) on the wire: one vendor-specific option (29)
 // in a CONTACT, sent only between our own servers. Layout: kind (u8), then for a report the
 // 16-byte fingerprint and a settled flag (u8), for a commit the fingerprint and a nonce (u32), for
 // committed/refused the nonce. Anything else decodes to undefined (counted by the caller).
 import type { VendorOption } from './options.ts';
-import type { HandoverMessage } from '../rules/ownership-handover.ts';
+
+/** The handshake's messages (their meaning: rules/ownership-handover.ts). */
+export type HandoverMessage =
+  | { readonly kind: 'report'; readonly fp: string; readonly settled: boolean }
+  | { readonly kind: 'commit'; readonly fp: string; readonly nonce: number }
+  | { readonly kind: 'committed'; readonly nonce: number }
+  | { readonly kind: 'refused'; readonly nonce: number };
 
 /** Our vendor option code inside option 29 ("do" = dhcp ownership). */
 export const OWNERSHIP_VENDOR_CODE = 0x646f;

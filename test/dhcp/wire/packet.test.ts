@@ -10,7 +10,7 @@ import {
 } from '../../../src/dhcp/wire/packet.ts';
 import {
   getClientId, getHostname, getMaxMessageSize, getMessageType, getParameterRequestList, getRelayAgentInfo, getRequestedIp, getServerId,
-} from '../../../src/dhcp/wire/option-codecs.ts';
+} from '../../../src/dhcp/wire/message-options.ts';
 
 const FIXTURES = new URL('../../fixtures/dhcp/', import.meta.url);
 function fixture(name: string): Buffer {

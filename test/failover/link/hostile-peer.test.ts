@@ -8,7 +8,7 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { bindingOf } from '../../../src/failover/wire/binding-message.ts';
 import { MAX_INBOUND_SOCKETS } from '../../../src/failover/link/connection.ts';
-import { HANDSHAKE_TIMEOUT_MS } from '../../../src/failover/link/link.ts';
+import { HANDSHAKE_TIMEOUT_MS } from '../../../src/failover/link/handshake.ts';
 import { signMessage } from '../../../src/failover/wire/auth.ts';
 import type { Lease } from '../../../src/leases/lease.ts';
 import { parseIpv4 } from '../../../src/net/ipv4.ts';

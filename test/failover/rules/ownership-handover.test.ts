@@ -7,8 +7,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownerIn, schemeOf, type OwnershipScheme } from '../../../src/failover/rules/address-ownership.ts';
 import {
-  initialHandover, ownsFree, stepHandover, type HandoverEffect, type HandoverEvent, type HandoverMessage, type HandoverState, type StoredHandover,
+  initialHandover, ownsFree, stepHandover, type HandoverEffect, type HandoverEvent, type HandoverState, type StoredHandover,
 } from '../../../src/failover/rules/ownership-handover.ts';
+import type { HandoverMessage } from '../../../src/failover/wire/ownership-option.ts';
 import { parseIpv4 } from '../../../src/net/ipv4.ts';
 import type { Role } from '../../../src/failover/protocol/state-machine.ts';
 

@@ -6,7 +6,7 @@
 // fire in a reproducible order.
 import net from 'node:net';
 import type { Config, Scope } from '../../../src/config/schema.ts';
-import { LIMITS_DEFAULTS } from '../../../src/dhcp/admission.ts';
+import { LIMITS_DEFAULTS } from '../../../src/config/defaults.ts';
 import { DhcpEngine } from '../../../src/dhcp/engine.ts';
 import { StoreError } from '../../../src/errors.ts';
 import type { Decision } from '../../../src/dhcp/reply.ts';

@@ -3,8 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeHandover, encodeHandover, OWNERSHIP_VENDOR_CODE } from '../../../src/failover/wire/ownership-option.ts';
-import type { HandoverMessage } from '../../../src/failover/rules/ownership-handover.ts';
+import { decodeHandover, encodeHandover, OWNERSHIP_VENDOR_CODE, type HandoverMessage } from '../../../src/failover/wire/ownership-option.ts';
 import { decodeFailoverMessage, encodeFailoverMessage } from '../../../src/failover/wire/message.ts';
 
 const FP = '0123456789abcdef0123456789abcdef';
