@@ -21,9 +21,12 @@ export class NamedTimers<Name extends string> {
   }
 }
 
-/** Waits for `work`, but no longer than `ms`. */
+/** Waits for `work`, but no longer than `ms`; a failure of `work` is passed on (the timer is cancelled either way). */
 export async function waitAtMost(clock: Clock, ms: number, work: Promise<unknown>): Promise<void> {
   let t: { cancel(): void } | undefined;
-  await Promise.race([work, new Promise<void>((r) => { t = clock.setTimer(ms, r); })]);
-  t?.cancel();
+  try {
+    await Promise.race([work, new Promise<void>((r) => { t = clock.setTimer(ms, r); })]);
+  } finally {
+    t?.cancel();
+  }
 }
