@@ -14,7 +14,8 @@ import { log } from '../log.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { formatIpv4, isIpv4, parseIpv4 } from '../net/ipv4.ts';
 
-export type AdminAction = 'partner-down' | 'resync';
+export const ADMIN_ACTIONS = ['partner-down', 'resync'] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 export interface AdminDeps {
   readonly engine: DhcpEngine;
@@ -22,8 +23,11 @@ export interface AdminDeps {
   /** Ready = socket bound, leases loaded, store reachable. */
   readonly ready: () => boolean;
   readonly status: () => Record<string, unknown>;
-  /** Failover admin actions; absent on a standalone server. */
-  readonly actions?: Readonly<Record<AdminAction, () => Promise<void>>>;
+  /**
+   * Runs a failover admin action on one relationship (`?relationship=`, optional when the server is in one)
+   * and returns its status after the action, or an error naming the relationships. Absent on a standalone server.
+   */
+  readonly actions?: (action: AdminAction, relationship: string | undefined) => Promise<{ status: unknown } | { error: string }>;
   /**
    * The bearer token (server.admin.tokenFile), read on every request that needs it so a rotated Secret
    * applies at once. undefined = no token configured; throws when one is configured but cannot be read.
@@ -151,14 +155,15 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   // Changing the relationship's state is an operator's decision: the token, or loopback when no token is set.
   app.post('/failover/:action', (req, res, next) => {
     if (!deps.actions) { res.status(404).json({ error: 'this server has no failover relationship' }); return; }
-    // hasOwn: `constructor` and the like are not actions.
-    if (!Object.hasOwn(deps.actions, String(req.params.action))) { res.status(404).json({ error: `unknown action ${JSON.stringify(req.params.action)} (partner-down, resync)` }); return; }
+    if (!ADMIN_ACTIONS.includes(String(req.params.action) as AdminAction)) { res.status(404).json({ error: `unknown action ${JSON.stringify(req.params.action)} (partner-down, resync)` }); return; }
     next();
   }, guard((req) => `/failover/${String(req.params.action)}`, decideAction), async (req, res) => {
     const action = req.params.action as AdminAction;
+    const relationship = typeof req.query.relationship === 'string' ? req.query.relationship : undefined;
     try {
-      await deps.actions![action]();
-      res.json({ action, done: true, status: deps.status().failover });
+      const result = await deps.actions!(action, relationship);
+      if ('error' in result) { res.status(400).json({ error: result.error }); return; }
+      res.json({ action, done: true, ...(relationship !== undefined && { relationship }), status: result.status });
     } catch (err) {
       res.status(500).json({ error: `${action} failed: ${(err as Error).message}` });
     }

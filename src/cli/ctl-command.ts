@@ -33,7 +33,13 @@ interface StatusJson {
   server: string;
   scopes: ScopeStatus[];
   restartRequiredFor?: string[];
-  failover?: {
+  /** Every relationship of the server (a hub is in several); absent from older servers, which have `failover` alone. */
+  relationships?: RelationshipStatus[];
+  /** The relationship of a server in exactly one. */
+  failover?: RelationshipStatus;
+}
+
+interface RelationshipStatus {
     relationship: string; role: string; state: string; stateSince: string; secondsInState: number;
     mode?: { kind: string; splitPercent?: number; reservePercent?: number };
     partner: { state: string | null }; connection: { up: boolean; clockSkewSeconds: number | null };
@@ -45,7 +51,6 @@ interface StatusJson {
     poolOwnership?: { scheme: string; held: string[]; settled: boolean } | null;
     /** Which shared secret the link uses during a rotation (secret-rotation.ts); null without one. */
     secret?: { link: 'current' | 'previous' | null; previousAcceptedUntil: string | null } | null;
-  };
 }
 
 /** The bearer token from --token-file, else DHCP_FAILOVER_TOKEN; undefined = none (loopback or a lab server). */
@@ -94,7 +99,7 @@ function duration(seconds: number): string {
   return h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
 }
 
-function modeText(mode: NonNullable<StatusJson['failover']>['mode']): string {
+function modeText(mode: RelationshipStatus['mode']): string {
   if (!mode) return 'unknown';
   if (mode.kind === 'hot-standby') return `Hot standby (reserve ${mode.reservePercent ?? '?'}% on the standby)`;
   return `Load balance (${mode.splitPercent ?? '?'}% / ${100 - (mode.splitPercent ?? 0)}%)`;
@@ -103,8 +108,9 @@ function modeText(mode: NonNullable<StatusJson['failover']>['mode']): string {
 /** Pure: the status page as text. */
 export function formatStatus(s: StatusJson, server: string): string {
   const lines = [`Server              ${s.server} (${server})`];
-  const f = s.failover;
-  if (f) {
+  const relationships = s.relationships ?? (s.failover ? [s.failover] : []);
+  for (const f of relationships) {
+    if (relationships.length > 1) lines.push('');
     lines.push(
       `Relationship        ${f.relationship} (this server is ${f.role})`,
       `Mode                ${modeText(f.mode)}`,
@@ -130,7 +136,7 @@ export function formatStatus(s: StatusJson, server: string): string {
   if (s.restartRequiredFor !== undefined && s.restartRequiredFor.length > 0) {
     lines.push(`Restart required    ${s.restartRequiredFor.join(', ')} changed in the config file; running with the old values`);
   }
-  if (!f) {
+  if (relationships.length === 0) {
     lines.push('Relationship        none (standalone server)');
   }
   lines.push('', pad(['Scope', 'Pool', 'Active', 'Expired', 'Released', 'Abandoned', 'In use']));
@@ -166,7 +172,9 @@ export async function runCtl(opts: CtlOptions): Promise<number> {
       return 0;
     }
     case 'partner-down': case 'resync': {
-      const result = await call(opts, `failover/${opts.command}`, { method: 'POST' });
+      // A server in several relationships needs the one to act on: `ctl partner-down RELATIONSHIP`.
+      const relationship = opts.args[0];
+      const result = await call(opts, `failover/${opts.command}${relationship !== undefined ? `?relationship=${encodeURIComponent(relationship)}` : ''}`, { method: 'POST' });
       print(result, () => `${opts.command}: done; state now ${STATE_NAMES((result as { status?: { state?: string } }).status?.state)}\n`);
       return 0;
     }

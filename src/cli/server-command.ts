@@ -12,7 +12,9 @@ import { watchConfig, watchFile, type ConfigWatcher } from '../config/watch.ts';
 import { DhcpEngine } from '../dhcp/engine.ts';
 import { DhcpUdpServer } from '../dhcp/server.ts';
 import { systemClock } from '../clock.ts';
-import { FailoverPeer } from '../failover/runtime/peer.ts';
+import type { FailoverConfig } from '../config/failover.ts';
+import type { AllocationPolicy } from '../dhcp/allocate.ts';
+import { FailoverRelationships } from '../failover/runtime/relationships.ts';
 import { deferredPolicy } from '../failover/rules/allocation-policy.ts';
 import { instrumentStore } from '../leases/instrumented-store.ts';
 import { openStore } from '../leases/open-store.ts';
@@ -36,20 +38,20 @@ function restartOnlyChanges(running: Config, next: Config): string[] {
   if (a.listen.address !== b.listen.address || a.listen.port !== b.listen.port) changed.push('server.listen');
   if (a.admin.address !== b.admin.address || a.admin.port !== b.admin.port) changed.push('server.admin');
   if (JSON.stringify(a.store) !== JSON.stringify(b.store)) changed.push('server.store');
-  // Adding or removing the failover section changes what the server is; changes inside it are the peer's (reconfigure.ts).
-  if ((running.failover === undefined) !== (next.failover === undefined)) changed.push('failover');
+  // Adding or removing the failover section changes what the server is; changes inside it are the peers' (relationships.ts).
+  if ((running.relationships.length === 0) !== (next.relationships.length === 0)) changed.push('failover');
   return changed;
 }
 
 /** A Secret being rotated can be briefly unreadable: the running failover settings then stay. */
-function readSecretSafely(fo: NonNullable<Config['failover']>): { ok: true; value: Buffer | undefined } | { ok: false } {
+function readSecretSafely(fo: FailoverConfig): { ok: true; value: Buffer | undefined } | { ok: false } {
   try { return { ok: true, value: readSecret(fo) }; } catch (err) {
     log.error('config.failover.secret_unreadable', { file: fo.sharedSecretFile, err });
     return { ok: false };
   }
 }
 
-function readSecret(fo: NonNullable<Config['failover']>): Buffer | undefined {
+function readSecret(fo: FailoverConfig): Buffer | undefined {
   return fo.sharedSecret !== undefined ? Buffer.from(fo.sharedSecret, 'utf8')
     : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
 }
@@ -96,14 +98,16 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   // The gauge callback runs only at scrape time, after `engine` exists.
   const metrics = createServerMetrics({ collectLeases: (m) => collectLeaseGauges(engine, m) });
   const leaseStore = instrumentStore(store, metrics);
-  // Failover: the engine asks the peer's policy (built after the engine, hence deferred) and reports every commit.
-  let peer: FailoverPeer | undefined;
+  // Failover: the engine asks the policy of each scope's relationship (built after the engine, hence
+  // deferred) and reports every commit to that relationship.
+  let failover: FailoverRelationships | undefined;
+  let failoverPolicy: AllocationPolicy | undefined;
   const engine = new DhcpEngine({
     config, store: leaseStore,
-    ...(config.failover !== undefined && {
-      policy: deferredPolicy(() => peer!.policy),
-      onCommit: (lease) => peer?.onCommit(lease),
-      prepareCommit: (lease) => peer?.prepareCommit(lease) ?? lease,
+    ...(config.relationships.length > 0 && {
+      policy: deferredPolicy(() => failoverPolicy!),
+      onCommit: (lease) => failover?.onCommit(lease),
+      prepareCommit: (lease) => failover?.prepareCommit(lease) ?? lease,
     }),
   });
   let hash = configHash(config);
@@ -114,11 +118,10 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   const loaded = await engine.loadLeases();
   log.info('leases.loaded', { count: loaded, store: config.server.store.type });
 
-  if (config.failover !== undefined) {
-    const fo = config.failover;
-    const secret = readSecret(fo);
-    const foMetrics = createFailoverMetrics(metrics.registry, () => peer?.collectMetrics());
-    peer = new FailoverPeer({ config: fo, serverName: config.server.name, engine, store: leaseStore, clock: systemClock, metrics: foMetrics, secret });
+  if (config.relationships.length > 0) {
+    const foMetrics = createFailoverMetrics(metrics.registry, () => failover?.collectMetrics());
+    failover = new FailoverRelationships({ config, serverName: config.server.name, engine, store: leaseStore, clock: systemClock, metrics: foMetrics, secretOf: readSecret });
+    failoverPolicy = failover.policy(() => engine.scopePlans);
   }
   const udp = new DhcpUdpServer({ engine, metrics, address: config.server.listen.address, port: config.server.listen.port, limits: config.server.limits });
   const app = createAdminApp({
@@ -128,9 +131,18 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       server: config.server.name, startedAt: new Date(startedAt).toISOString(), configHash: hash,
       restartRequiredFor: pendingRestart, store: { type: config.server.store.type, healthy: store.healthy() },
       scopes: engine.counts(),
-      ...(peer !== undefined && { failover: peer.status() }),
+      // `failover`: the relationship of a server in one (the shape the operator and ctl read); `relationships`: all of them.
+      ...(failover !== undefined && failover.size === 1 && { failover: failover.statuses()[0] }),
+      ...(failover !== undefined && { relationships: failover.statuses() }),
     }),
-    ...(peer !== undefined && { actions: { 'partner-down': () => peer!.adminPartnerDown(), resync: () => peer!.adminResync() } }),
+    ...(failover !== undefined && {
+      actions: async (action: 'partner-down' | 'resync', relationship: string | undefined) => {
+        const peer = failover!.peerFor(relationship);
+        if ('error' in peer) return peer;
+        await (action === 'partner-down' ? peer.adminPartnerDown() : peer.adminResync());
+        return { status: peer.status() };
+      },
+    }),
     // Guards /status, /leases (from off-host) and the actions; read per request (a rotated Secret applies at once).
     adminToken: () => (config.server.admin.tokenFile ? readFileSync(config.server.admin.tokenFile, 'utf8').trim() : undefined),
   });
@@ -138,12 +150,12 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   // stopped again, so the process exits with the error instead of running half a server.
   let admin: Server;
   try {
-    await peer?.start();
+    await failover?.start();
     await udp.start();
     admin = await listen(app, config.server.admin.address, config.server.admin.port);
   } catch (err) {
     await udp.stop();
-    await peer?.stop();
+    await failover?.stop();
     await store.close();
     throw err;
   }
@@ -168,11 +180,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       return;
     }
     const restart = restartOnlyChanges(config, next);
-    if (peer !== undefined && next.failover !== undefined) {
-      const secret = readSecretSafely(next.failover);
-      if (secret.ok) restart.push(...(await peer.reconfigure(next.failover, secret.value)).restartRequired);
-      else restart.push('failover.sharedSecretFile (unreadable: the running failover settings stay)');
-    }
+    if (failover !== undefined) restart.push(...(await failover.reconfigure(next, readSecretSafely)));
     pendingRestart = restart;
     if (pendingRestart.length) log.warn('config.restart_required', { fields: pendingRestart });
     config = next;
@@ -187,27 +195,28 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
     watchSecret();
   };
 
-  // A rotated Secret changes the shared secret file, not the config: watch it too, and apply the new secret
-  // in place (the link is re-established, reconfigure.ts). Re-armed when a reload names another file.
-  let secretWatcher: ConfigWatcher | undefined;
-  let watchedSecret: string | undefined;
+  // A rotated Secret changes a shared secret file, not the config: watch each relationship's too, and apply
+  // the new secret in place (reconfigure.ts). Re-armed when a reload names other files.
+  const secretWatchers = new Map<string, ConfigWatcher>();
   const watchSecret = (): void => {
-    const file = config.failover?.sharedSecretFile;
-    if (file === watchedSecret) return;
-    secretWatcher?.close();
-    watchedSecret = file;
-    secretWatcher = file === undefined || peer === undefined ? undefined : watchFile(file, {
-      onChange() {
-        reloading = reloading.then(async () => {
-          const fo = config.failover;
-          if (fo === undefined || peer === undefined) return;
-          const secret = readSecretSafely(fo);
-          if (!secret.ok) return;
-          const plan = await peer.reconfigure(fo, secret.value);
-          log.info('failover.secret.changed', { file: fo.sharedSecretFile, applied: plan.restartRequired.length === 0, relink: plan.relink, rotatedInPlace: plan.rotateSecret });
-        }).catch((err: unknown) => log.error('failover.secret.reload_failed', { err }));
-      },
-    });
+    const files = new Set(failover === undefined ? [] : config.relationships.flatMap((r) => (r.sharedSecretFile !== undefined ? [r.sharedSecretFile] : [])));
+    for (const [file, w] of secretWatchers) if (!files.has(file)) { w.close(); secretWatchers.delete(file); }
+    for (const file of files) {
+      if (secretWatchers.has(file)) continue;
+      secretWatchers.set(file, watchFile(file, {
+        onChange() {
+          reloading = reloading.then(async () => {
+            for (const fo of config.relationships.filter((r) => r.sharedSecretFile === file)) {
+              const peer = failover?.peers.get(fo.relationship);
+              const secret = readSecretSafely(fo);
+              if (peer === undefined || !secret.ok) continue;
+              const plan = await peer.reconfigure(fo, secret.value);
+              log.info('failover.secret.changed', { relationship: fo.relationship, file, applied: plan.restartRequired.length === 0, relink: plan.relink, rotatedInPlace: plan.rotateSecret });
+            }
+          }).catch((err: unknown) => log.error('failover.secret.reload_failed', { err }));
+        },
+      }));
+    }
   };
   watchSecret();
 
@@ -234,9 +243,9 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
   });
   clearInterval(sweeper);
   watcher?.close();
-  secretWatcher?.close();
+  for (const w of secretWatchers.values()) w.close();
   await udp.stop();
-  await peer?.stop();
+  await failover?.stop();
   await new Promise<void>((resolve) => admin.close(() => resolve()));
   await store.close();
   log.info('server.stopped', {});

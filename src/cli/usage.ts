@@ -56,8 +56,8 @@ const CTL_USAGE = `usage: dhcp-failover ctl [--server URL] [--token-file FILE] [
 commands:
   status                   relationship, own and partner state, mode, MCLT, scope utilisation
   lease <IP|MAC>           look a lease up by address or hardware address
-  partner-down             force PARTNER-DOWN (only when the partner is really down)
-  resync                   send every binding to the partner again
+  partner-down [REL]       force PARTNER-DOWN (only when the partner is really down); REL: the relationship, needed on a server in several
+  resync [REL]             send every binding of the relationship to the partner again
 
 options:
   --server URL             the server's admin endpoint (default ${DEFAULT_CTL_SERVER})

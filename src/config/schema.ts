@@ -29,8 +29,11 @@ export interface RawConfig {
   scopes?: RawScope[];
   /** A reload that empties `scopes` is refused (reload-guard.ts) unless the new file sets this. */
   allowEmptyScopes?: boolean;
-  /** The failover relationship (src/config/failover.ts); absent = standalone server. */
-  failover?: Record<string, unknown>;
+  /**
+   * The failover relationships (src/config/relationships.ts): one mapping (one relationship), or a list
+   * of them (one server in several relationships); absent or `[]` = no failover.
+   */
+  failover?: Record<string, unknown> | Record<string, unknown>[];
 }
 
 export interface RawScope {
@@ -44,6 +47,11 @@ export interface RawScope {
   active?: boolean;
   /** Direct (non-relayed) clients arriving on this interface are served from this scope. */
   interface?: string;
+  /**
+   * The relationship whose failover rules serve this scope, or `none` (this server alone, no failover).
+   * Optional with at most one relationship, required with two or more (src/config/relationships.ts).
+   */
+  relationship?: string;
 }
 
 export interface IpRange { readonly start: Ipv4; readonly end: Ipv4 }
@@ -70,6 +78,11 @@ export interface Scope {
   readonly leaseSeconds: number;
   readonly active: boolean;
   readonly interface?: string;
+  /**
+   * The name of the relationship (`Config.relationships[].relationship`) whose failover rules serve this
+   * scope; undefined = a standalone scope, served by this server alone with no failover.
+   */
+  readonly relationship?: string;
 }
 
 export type StoreConfig =
@@ -117,6 +130,10 @@ export interface Config {
    * reload to an empty list is refused (src/config/reload-guard.ts). Says nothing at first start.
    */
   readonly allowEmptyScopes: boolean;
-  /** The failover relationship, validated by src/config/failover.ts; absent = standalone server. */
-  readonly failover?: FailoverConfig;
+  /**
+   * This server's failover relationships, in file order, each validated by src/config/failover.ts and
+   * checked against the others by src/config/relationships.ts; empty = no failover. Names and partner
+   * addresses are unique; several may share one listener (the same address and port).
+   */
+  readonly relationships: readonly FailoverConfig[];
 }

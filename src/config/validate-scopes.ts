@@ -1,11 +1,13 @@
 // The `scopes` list: each scope's subnet, ranges and exclusions (inside the subnet, no overlaps),
 // reservations (address, client identity, host name), and DHCP options encoded by name through the
-// option codec of src/dhcp/wire/; across scopes, unique names and no overlapping subnets.
+// option codec of src/dhcp/wire/; which failover relationship serves each scope (resolved by
+// relationships.ts); across scopes, unique names and no overlapping subnets.
 // validate.ts calls `validateScopes`.
 import { encodeOptionByName } from '../dhcp/wire/option-yaml.ts';
 import { broadcastOf, cidrContains, formatCidr, formatIpv4, maskOf, parseCidr, parseIpv4, type Cidr, type Ipv4 } from '../net/ipv4.ts';
 import { BOUNDS, DEFAULTS } from './defaults.ts';
 import { at, bool, describe, int, ipv4, list, mapping, name, str, type Obj, type Problems } from './field-readers.ts';
+import { scopeRelationship, type DeclaredRelationships } from './relationships.ts';
 import type { IpRange, Reservation, Scope } from './schema.ts';
 
 const OPT_SUBNET_MASK = 1;
@@ -21,7 +23,7 @@ const SERVER_OWNED_OPTIONS: ReadonlyMap<number, string> = new Map([
 ]);
 
 const KEYS = {
-  scope: ['name', 'subnet', 'ranges', 'exclusions', 'reservations', 'options', 'leaseSeconds', 'active', 'interface'],
+  scope: ['name', 'subnet', 'ranges', 'exclusions', 'reservations', 'options', 'leaseSeconds', 'active', 'interface', 'relationship'],
   range: ['start', 'end'],
   reservation: ['ip', 'hwAddress', 'clientId', 'hostname', 'options'],
 } as const;
@@ -174,7 +176,15 @@ function validateReservations(p: Problems, o: Obj, path: string, subnet: Cidr | 
   return out;
 }
 
-function validateScope(p: Problems, raw: unknown, path: string, listenInterfaces: readonly string[] | undefined): Scope | undefined {
+/** What a scope is checked against besides its own fields. */
+export interface ScopeContext {
+  /** `server.listen.interfaces`; undefined when `server` is invalid (a scope's `interface` is then not checked). */
+  readonly listenInterfaces: readonly string[] | undefined;
+  readonly relationships: DeclaredRelationships;
+}
+
+function validateScope(p: Problems, raw: unknown, path: string, ctx: ScopeContext): Scope | undefined {
+  const { listenInterfaces } = ctx;
   const o = mapping(p, raw, path, KEYS.scope);
   if (!o) return undefined;
   const scopeName = name(p, o, 'name', path);
@@ -193,19 +203,20 @@ function validateScope(p: Problems, raw: unknown, path: string, listenInterfaces
   }
   const leaseSeconds = int(p, o, 'leaseSeconds', path, BOUNDS.leaseSeconds, DEFAULTS.leaseSeconds);
   const active = bool(p, o, 'active', path, DEFAULTS.scopeActive);
+  const relationship = scopeRelationship(p, o, path, ctx.relationships);
   if (scopeName === undefined || subnet === undefined) return undefined;
   return {
     name: scopeName, subnet, ranges, exclusions, reservations, options: new FrozenMap(options), leaseSeconds, active,
-    ...(iface !== undefined && { interface: iface }),
+    ...(iface !== undefined && { interface: iface }), ...(relationship !== undefined && { relationship }),
   };
 }
 
 /** `root.scopes` (optional); a scope with a bad name or subnet is reported and left out. */
-export function validateScopes(p: Problems, root: Obj, listenInterfaces: readonly string[] | undefined): Scope[] {
+export function validateScopes(p: Problems, root: Obj, ctx: ScopeContext): Scope[] {
   const out: { scope: Scope; index: number }[] = [];
   (list(p, root, 'scopes', '', false) ?? []).forEach((raw, i) => {
     const path = `scopes[${i}]`;
-    const scope = validateScope(p, raw, path, listenInterfaces);
+    const scope = validateScope(p, raw, path, ctx);
     if (!scope) return;
     for (const other of out) {
       if (other.scope.name === scope.name) p.add(`${path}.name`, `duplicate of scopes[${other.index}].name`);

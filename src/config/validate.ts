@@ -2,12 +2,12 @@
 // with the path of the bad field (`scopes[2].ranges[0].start: not an IPv4 address`). Pure: no
 // file system, no network, no clock. Defaults and bounds come from defaults.ts only. This file owns
 // the root mapping and the freeze; the sections are read by validate-server.ts, validate-scopes.ts
-// and failover.ts, with the field readers of field-readers.ts.
+// and relationships.ts (which calls failover.ts per relationship), with the field readers of field-readers.ts.
 import { ConfigError } from '../errors.ts';
 import { DEFAULTS } from './defaults.ts';
-import { validateFailover } from './failover.ts';
 import { bool, mapping, Problems } from './field-readers.ts';
-import type { Config, FailoverConfig } from './schema.ts';
+import { validateRelationships } from './relationships.ts';
+import type { Config } from './schema.ts';
 import { validateScopes } from './validate-scopes.ts';
 import { validateServer } from './validate-server.ts';
 
@@ -25,14 +25,12 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   const root = mapping(p, raw, '', ROOT_KEYS);
   if (!root) throw new ConfigError(p.list, source);
   const server = validateServer(p, root.server);
-  const scopes = validateScopes(p, root, server?.listen.interfaces);
+  // Read first (scopes resolve their relationship against it), reported last, in the file's usual order.
+  const failoverProblems = new Problems();
+  const { relationships, declared } = validateRelationships(failoverProblems, root.failover);
+  const scopes = validateScopes(p, root, { listenInterfaces: server?.listen.interfaces, relationships: declared });
   const allowEmptyScopes = bool(p, root, 'allowEmptyScopes', '', DEFAULTS.allowEmptyScopes);
-  let failover: FailoverConfig | undefined;
-  if (root.failover !== undefined && root.failover !== null) {
-    const f = validateFailover(root.failover, 'failover');
-    for (const problem of f.problems) p.add(problem.path, problem.message);
-    failover = f.config;
-  }
+  p.list.push(...failoverProblems.list);
   if (p.list.length > 0 || !server) throw new ConfigError(p.list, source);
-  return deepFreeze({ server, scopes, allowEmptyScopes, ...(failover !== undefined && { failover }) });
+  return deepFreeze({ server, scopes, allowEmptyScopes, relationships });
 }

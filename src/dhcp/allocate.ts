@@ -13,9 +13,10 @@ export interface AllocationPolicy {
   mayAllocate(ip: Ipv4, lease: Lease | undefined, now: number): boolean;
   /**
    * Should this server answer this message at all (failover service state, load-balance hash
-   * bucket, `secs` takeover)? Absent = always. `type` is the DHCP message type.
+   * bucket, `secs` takeover)? Absent = always. `type` is the DHCP message type; `scope` the scope the
+   * request was placed in (a server in several relationships answers by that scope's relationship).
    */
-  mayAnswer?(request: { readonly type: number; readonly msg: DhcpMessage; readonly clientKey: string }, now: number): boolean;
+  mayAnswer?(request: { readonly type: number; readonly msg: DhcpMessage; readonly clientKey: string; readonly scope: string }, now: number): boolean;
   /** The lease time to give, at most `desiredSeconds` (the MCLT rule). Absent = desired. */
   leaseSeconds?(ip: Ipv4, desiredSeconds: number, lease: Lease | undefined, now: number): number;
   /**

@@ -69,7 +69,7 @@ export function decide(ctx: ServeContext, msg: DhcpMessage, now: number, clientK
   if (!choice) return { kind: 'drop', reason: 'no_scope' };
   const { plan } = choice;
   if (!plan.scope.active) return { kind: 'drop', reason: 'scope_inactive', scope: plan.scope.name };
-  if (ctx.policy.mayAnswer && !ctx.policy.mayAnswer({ type, msg, clientKey }, now)) {
+  if (ctx.policy.mayAnswer && !ctx.policy.mayAnswer({ type, msg, clientKey, scope: plan.scope.name }, now)) {
     return { kind: 'drop', reason: 'failover_not_serving', scope: plan.scope.name };
   }
   const reservation = reservationFor(plan, clientKey, msg.hlen > 0 && msg.hlen <= 16 ? hwKeyOf(msg) : undefined);

@@ -55,9 +55,13 @@ describe('admin actions (POST /failover/…)', () => {
   const calls: string[] = [];
   let token: string | undefined;
   let server: Server, base: string;
-  const actions = {
-    'partner-down': async () => { calls.push('partner-down'); },
-    resync: async () => { calls.push('resync'); },
+  // A server in one relationship, `a` (a test below adds `b`: then a request must name one).
+  const relationships = ['a'];
+  const actions = async (action: string, relationship: string | undefined): Promise<{ status: unknown } | { error: string }> => {
+    const rel = relationship ?? (relationships.length === 1 ? relationships[0] : undefined);
+    if (rel === undefined || !relationships.includes(rel)) return { error: `name one of ${relationships.join(', ')} with ?relationship=` };
+    calls.push(relationships.length === 1 ? action : `${action}:${rel}`);
+    return { status: { state: 'partner-down' } };
   };
 
   before(async () => {
@@ -91,6 +95,23 @@ describe('admin actions (POST /failover/…)', () => {
     assert.equal((await fetch(`${base}/failover/resync`, { method: 'POST' })).status, 503);
     token = undefined;
     assert.deepEqual(calls, ['partner-down', 'resync']);
+  });
+
+  it('a server in several relationships runs an action on the one named by ?relationship=, and refuses (400) a request that names none or an unknown one', async () => {
+    relationships.push('b');
+    try {
+      const res = await fetch(`${base}/failover/resync?relationship=b`, { method: 'POST' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { action: 'resync', done: true, relationship: 'b', status: { state: 'partner-down' } });
+      const unnamed = await fetch(`${base}/failover/resync`, { method: 'POST' });
+      assert.equal(unnamed.status, 400);
+      assert.match(((await unnamed.json()) as { error: string }).error, /relationship=/);
+      assert.equal((await fetch(`${base}/failover/resync?relationship=c`, { method: 'POST' })).status, 400);
+      assert.deepEqual(calls.slice(-1), ['resync:b'], 'only the named relationship ran');
+    } finally {
+      relationships.pop();
+      calls.pop();
+    }
   });
 
   it('answers unknown actions with 404 and a list of the known ones', async () => {

@@ -19,8 +19,8 @@ async function stateOf(address: string): Promise<string | undefined> {
 describe('local-pair', () => {
   it('renders two valid configs, one primary and one secondary, each pointing at the other', () => {
     const [a, b] = localPairConfigs().map((raw) => validateConfig(raw));
-    assert.equal(a?.failover?.role, 'primary');
-    assert.equal(b?.failover?.role, 'secondary');
+    assert.equal(a?.relationships[0]?.role, 'primary');
+    assert.equal(b?.relationships[0]?.role, 'secondary');
     assert.notEqual(a?.server.serverId, b?.server.serverId);
   });
 

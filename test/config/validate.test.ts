@@ -165,7 +165,7 @@ describe('validateConfig: valid output', () => {
     assert.equal(cfg.server.logLevel, DEFAULTS.logLevel);
     assert.deepEqual(cfg.scopes, []);
     assert.equal(cfg.allowEmptyScopes, DEFAULTS.allowEmptyScopes);
-    assert.equal(cfg.failover, undefined);
+    assert.deepEqual(cfg.relationships, []);
   });
 
   it('reads allowEmptyScopes, with or without scopes', () => {
@@ -213,9 +213,9 @@ describe('validateConfig: valid output', () => {
     raw.failover = { relationship: 'lab', role: 'primary', address: '10.0.0.2', partner: { address: '10.0.0.3' }, mode: 'load-balance', mcltSeconds: 3600 };
     const cfg = validateConfig(raw);
     assert.deepEqual(cfg.server.store, { type: 'redis', path: '/run/redis/redis.sock', passwordFile: '/var/run/secrets/redis/password', keyPrefix: DEFAULTS.redisKeyPrefix });
-    assert.deepEqual(cfg.failover?.partner, { address: '10.0.0.3', port: 647 });
+    assert.deepEqual(cfg.relationships.map((r) => r.partner), [{ address: '10.0.0.3', port: 647 }]);
     raw.failover.mcltSeconds = 1;
-    assert.equal(cfg.failover?.mcltSeconds, 3600, 'the config is a copy, not a view of the raw object');
+    assert.equal(cfg.relationships[0]?.mcltSeconds, 3600, 'the config is a copy, not a view of the raw object');
   });
 
   it('reports failover problems with their paths', () => {
@@ -232,7 +232,7 @@ describe('validateConfig: valid output', () => {
     assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.server) && Object.isFrozen(cfg.server.listen.interfaces));
     assert.ok(Object.isFrozen(cfg.scopes) && Object.isFrozen(cfg.scopes[0]) && Object.isFrozen(cfg.scopes[0]?.ranges[0]));
     assert.ok(Object.isFrozen(cfg.scopes[0]?.reservations[0]));
-    assert.ok(Object.isFrozen(cfg.failover?.partner));
+    assert.ok(Object.isFrozen(cfg.relationships) && Object.isFrozen(cfg.relationships[0]?.partner));
     assert.throws(() => { (cfg.server as { name: string }).name = 'b'; }, TypeError);
     const options = cfg.scopes[0]?.options as Map<number, Buffer>;
     assert.throws(() => options.set(3, Buffer.alloc(4)), TypeError);

@@ -33,7 +33,7 @@ export function makeConfig(scopes: Scope[], overrides: Partial<Config['server']>
       ...overrides,
     },
     scopes,
-    allowEmptyScopes: false,
+    allowEmptyScopes: false, relationships: [],
   };
 }
 

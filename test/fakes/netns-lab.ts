@@ -4,7 +4,7 @@
 //     |-- p-srv1 == <p>-srv1:eth0 10.99.0.2/24               |-- p-rcli1 == <p>-rcli1:eth0 (no address)
 //     |-- p-srv2 == <p>-srv2:eth0 10.99.0.3/24               `-- p-relay1 == <p>-relay:eth1 10.98.0.1/24
 //     |-- p-cli1 == <p>-cli1:eth0 (no address) ... cliN
-//     |-- p-relay == <p>-relay:eth0 10.99.0.4/24  (dhcrelay -id eth1 -iu eth0 → the servers; giaddr 10.98.0.1)
+//     |-- p-relay == <p>-relay:eth0 10.99.0.253/24 (dhcrelay -id eth1 -iu eth0 → the servers; giaddr 10.98.0.1)
 //     `-- p-perf == <p>-perf:eth0 10.100.0.1/32  (perfdhcp relays with giaddr 10.100.0.1)
 //
 // Servers route 10.100.0.0/18 on-link (perf) and 10.98.0.0/24 via the relay. Nothing is created in the
@@ -20,7 +20,7 @@ import { ProcessTracker, run, sleep, tryKill, waitFor, type RunOptions, type Run
 export const LAB_NET = {
   subnet: '10.99.0.0/24',
   serverIp: (i: number): string => `10.99.0.${i + 1}`, // srv1 = 10.99.0.2, srv2 = 10.99.0.3
-  relayIp: '10.99.0.4',
+  relayIp: '10.99.0.253', // above every server (srv3 = 10.99.0.4)
   relaySubnet: '10.98.0.0/24',
   relayGiaddr: '10.98.0.1',
   perfSubnet: '10.100.0.0/18',

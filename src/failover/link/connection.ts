@@ -1,17 +1,17 @@
-// The failover TCP transport for one relationship (digest §1): listen on our address and dial the
-// partner's (both sides, as ISC does), cap and evict inbound sockets (CVE-2016-2774), keep one
-// established link and re-dial with backoff when it goes. What happens on a link (framing, digest,
+// The failover TCP transport for one relationship (digest §1): listen on our address (a listener
+// shared with the server's other relationships there, listener.ts) and dial the partner's (both sides,
+// as ISC does), cap and evict inbound sockets (CVE-2016-2774), keep one established link and re-dial
+// with backoff when it goes. What happens on a link (framing, digest,
 // handshake, keepalive) is link.ts's business; what the messages mean is peer.ts's.
 import net from 'node:net';
 import type { Clock } from '../../clock.ts';
-import { BindError } from '../../errors.ts';
 import { log } from '../../log.ts';
 import { ConnectReject } from './handshake.ts';
 import type { LinkSettings, PartnerParams } from './link-params.ts';
 import { Link, type LinkOwner, type TransportEvents } from './link.ts';
+import { FailoverListeners, MAX_INBOUND_SOCKETS, type ListenerClaim } from './listener.ts';
 import { afterUnansweredConnect, connectSecret, pruneRing, ringOf, rotateRing, SECRET_GRACE_MS, type SecretLabel, type SecretRing } from './secret-rotation.ts';
 
-export const MAX_INBOUND_SOCKETS = 4;
 /** A handshake this young defers our own dial; an older one is presumed stuck. */
 const HANDSHAKE_GRACE_MS = 2_000;
 
@@ -21,7 +21,8 @@ export class FailoverTransport implements LinkOwner {
   settings: LinkSettings;
   readonly clock: Clock;
   readonly events: TransportEvents;
-  private server: net.Server | undefined;
+  private readonly listeners: FailoverListeners;
+  private claim: ListenerClaim | undefined;
   private readonly links = new Set<Link>();
   private established: Link | undefined;
   private dialTimer: { cancel(): void } | undefined;
@@ -34,8 +35,10 @@ export class FailoverTransport implements LinkOwner {
   private preferredSecret: Buffer | undefined;
   private graceTimer: { cancel(): void } | undefined;
 
-  constructor(settings: LinkSettings, clock: Clock, events: TransportEvents) {
+  /** `listeners`: the server's shared failover listeners; without, this transport listens on its own. */
+  constructor(settings: LinkSettings, clock: Clock, events: TransportEvents, listeners: FailoverListeners = new FailoverListeners()) {
     this.settings = settings;
+    this.listeners = listeners;
     this.clock = clock;
     this.events = events;
     this.backoff = settings.backoffMs?.min ?? 1000;
@@ -48,15 +51,7 @@ export class FailoverTransport implements LinkOwner {
   /** Listens, then dials; a port that is taken or not permitted rejects with a BindError. */
   async start(): Promise<void> {
     const { localAddress: address, localPort: port } = this.settings;
-    const server = net.createServer({ pauseOnConnect: false }, (socket) => this.accept(socket));
-    server.maxConnections = MAX_INBOUND_SOCKETS + 1;
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error): void => reject(new BindError({ what: 'failover TCP', address, port, setting: 'failover.port' }, err));
-      server.once('error', fail);
-      server.listen(port, address, () => { server.off('error', fail); resolve(); });
-    });
-    server.on('error', (err) => log.error('failover.listen.error', { err }));
-    this.server = server;
+    this.claim = await this.listeners.claim(address, port, this.settings.partnerAddress, (socket) => this.accept(socket));
     log.info('failover.listening', { address, port, relationship: this.settings.relationship });
     this.scheduleDial(0);
   }
@@ -66,7 +61,8 @@ export class FailoverTransport implements LinkOwner {
     this.dialTimer?.cancel();
     this.graceTimer?.cancel();
     for (const l of [...this.links]) l.close('shutting down', { rejectReason: ConnectReject.UNKNOWN });
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.claim?.release();
+    this.claim = undefined;
   }
 
   /**

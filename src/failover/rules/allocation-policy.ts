@@ -149,3 +149,27 @@ export function deferredPolicy(get: () => AllocationPolicy): AllocationPolicy {
     mayRebind: (ip, lease, now) => get().mayRebind?.(ip, lease, now) ?? true,
   };
 }
+
+/** Lets everything: the policy of a scope no relationship serves (a standalone scope). */
+export const STANDALONE_POLICY: AllocationPolicy = { mayAllocate: () => true };
+
+/** Serves nobody: a scope whose relationship is not running yet (added by a reload; it starts on restart). */
+export const NOT_SERVING_POLICY: AllocationPolicy = { mayAllocate: () => false, mayAnswer: () => false, mayRebind: () => false };
+
+/**
+ * One policy for a server in several relationships: each call goes to the policy of the relationship
+ * that serves the address's (or the request's) scope; a standalone scope, or an address in no scope,
+ * gets STANDALONE_POLICY. `scopeOf` maps an address to its scope name.
+ */
+export function routedPolicy(scopeOf: (ip: Ipv4) => string | undefined, policyOf: (scope: string) => AllocationPolicy | undefined): AllocationPolicy {
+  const of = (ip: Ipv4): AllocationPolicy => {
+    const scope = scopeOf(ip);
+    return (scope !== undefined ? policyOf(scope) : undefined) ?? STANDALONE_POLICY;
+  };
+  return {
+    mayAllocate: (ip, lease, now) => of(ip).mayAllocate(ip, lease, now),
+    mayAnswer: (request, now) => (policyOf(request.scope) ?? STANDALONE_POLICY).mayAnswer?.(request, now) ?? true,
+    leaseSeconds: (ip, desired, lease, now) => of(ip).leaseSeconds?.(ip, desired, lease, now) ?? desired,
+    mayRebind: (ip, lease, now) => of(ip).mayRebind?.(ip, lease, now) ?? true,
+  };
+}

@@ -11,6 +11,7 @@ import type { LeaseStore } from '../../leases/store.ts';
 import { log } from '../../log.ts';
 import type { FailoverMetrics } from '../../metrics/registry.ts';
 import { FailoverTransport } from '../link/connection.ts';
+import type { FailoverListeners } from '../link/listener.ts';
 import type { LinkSettings, PartnerParams } from '../link/link-params.ts';
 import type { Link } from '../link/link.ts';
 import { boot, serviceOf, step, type Effect, type Event, type Snapshot, type TimerName } from '../protocol/state-machine.ts';
@@ -46,10 +47,9 @@ export interface PeerOptions {
   readonly backoffMs?: { min: number; max: number } | undefined;
   /** How long a replaced shared secret stays accepted (default SECRET_GRACE_MS, secret-rotation.ts; tests shorten it). */
   readonly secretGraceMs?: number | undefined;
+  /** The server's failover listeners, shared with its other relationships (absent: this peer listens alone). */
+  readonly listeners?: FailoverListeners | undefined;
 }
-
-export type { FailoverStatus } from './peer-status.ts';
-
 
 export class FailoverPeer {
   /** BNDUPD/BNDACK, UPDREQ(ALL)/UPDDONE and the update queue (binding-sync.ts). */
@@ -169,7 +169,7 @@ export class FailoverPeer {
       message: (link, m) => ((m.type === 'BNDUPD' || m.type === 'BNDACK') && link === this.link ? this.sync.receive(link, m) : void this.enqueueWork(() => this.onMessage(link, m))),
       closed: (link, reason, wasCurrent) => this.enqueueWork(() => this.onClosed(link, reason, wasCurrent)),
       problem: (kind, detail) => this.onProblem(kind, detail),
-    });
+    }, this.opts.listeners);
     await this.transport.start();
     this.updateGauges();
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { bindingOf } from '../../../src/failover/wire/binding-message.ts';
-import { MAX_INBOUND_SOCKETS } from '../../../src/failover/link/connection.ts';
+import { MAX_INBOUND_SOCKETS } from '../../../src/failover/link/listener.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../../../src/failover/link/handshake.ts';
 import { signMessage } from '../../../src/failover/wire/auth.ts';
 import type { Lease } from '../../../src/leases/lease.ts';

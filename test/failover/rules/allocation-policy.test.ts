@@ -34,7 +34,7 @@ const DISCOVER = 1, REQUEST = 3;
 const ask = (p: ReturnType<typeof policyFor>, type: number, mac: string, extra: { secs?: number; ciaddr?: number } = {}) => {
   const msg = makeRequest({ type: type as 1, mac, ...(extra.ciaddr !== undefined ? { ciaddr: extra.ciaddr } : {}) });
   msg.secs = extra.secs ?? 0;
-  return p.mayAnswer!({ type, msg, clientKey: `hw:1:${mac.replace(/:/g, '')}` }, NOW);
+  return p.mayAnswer!({ type, msg, clientKey: `hw:1:${mac.replace(/:/g, '')}`, scope: 'lab' }, NOW);
 };
 
 describe('failover policy: mayAnswer', () => {

@@ -158,7 +158,7 @@ export function simConfig(name: string, serverId: string, scope: Scope = SIM_SCO
       logLevel: 'error', limits: LIMITS_DEFAULTS,
     },
     scopes: [scope],
-    allowEmptyScopes: false,
+    allowEmptyScopes: false, relationships: [],
   };
 }
 
