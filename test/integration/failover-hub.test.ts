@@ -13,7 +13,10 @@
 //   2. srv1 killed: the hub serves branch 1 (a client keeps its address, a new one gets the reserve, the
 //      whole pool only after PARTNER-DOWN + MCLT) while branch 2 stays NORMAL, its state times unchanged;
 //   3. srv1 restarted: RECOVER → NORMAL for branch 1, branch 2 still untouched; no address held twice.
-// Needs root and iproute2, curl, redis-server. Every wait is bounded.
+// Then, on a second lab, ISC dhcpd 4.4 is branch 1's partner of the hub (ISC primary, load balance): both
+// relationships reach NORMAL, ISC's and the hub's branch 1 leases reach the other, and ISC killed leaves
+// branch 2 untouched while the hub keeps serving branch 1's clients their addresses.
+// Needs root and iproute2, curl, redis-server, dhcpd. Every wait is bounded.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +34,7 @@ const BIN = join(ROOT, 'bin/dhcp-failover');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const CLIENT_CLI = join(ROOT, 'test/fakes/relay-client-cli.ts');
 const skip = labUnavailableReason(['ip', 'curl', 'redis-server', 'redis-cli']);
+const skipIsc = skip ?? labUnavailableReason(['ip', 'curl', 'redis-server', 'dhcpd']);
 const PREFIX = `t${process.pid % 1000}h`;
 const MCLT_S = 15;
 const SWITCHOVER_S = 4;
@@ -225,5 +229,111 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
     assert.ok(srv1Path.includes('recover'), `srv1 went through RECOVER: ${srv1Path.join(' → ')}`);
     assert.deepEqual(await stateAt('srv3', 'branch2'), before2, 'branch 2 unchanged');
     await assertNoDuplicates('recovered', ['srv1', 'srv2', 'srv3']);
+  });
+});
+
+/** ISC dhcpd as branch 1's primary, the hub (srv3) its secondary: ISC's spelling of the same relationship. */
+function iscBranchConfig(): string {
+  const r = BRANCH.branch1.range;
+  return `failover peer "branch1" {
+  primary; address ${IP.srv1}; port 647; peer address ${IP.srv3}; peer port 647;
+  max-response-delay 6; max-unacked-updates 10; load balance max seconds 3; mclt ${MCLT_S}; split 128;
+}
+authoritative;
+ddns-update-style none;
+default-lease-time 600;
+max-lease-time 600;
+subnet 10.99.0.0 netmask 255.255.255.0 { }
+subnet 10.100.8.0 netmask 255.255.255.0 {
+  pool { failover peer "branch1"; range ${r[0]} ${r.at(-1)}; }
+}
+`;
+}
+
+/** The hub's config with an ISC partner for branch 1 (dialect isc: no shared secret, binding-state pools). */
+function hubWithIscConfig(socket: string): string {
+  return configFor('srv3', socket)
+    .replace(/  - relationship: branch1\n(?:    .*\n)+?    sharedSecret: branch1-secret\n/, `  - relationship: branch1
+    role: secondary
+    address: ${IP.srv3}
+    partner: { address: ${IP.srv1} }
+    partnerDialect: isc
+    mode: load-balance
+    splitPercent: 50
+    mcltSeconds: ${MCLT_S}
+    maxResponseDelaySeconds: 6
+    loadBalanceMaxSeconds: 3
+    startupSeconds: 2
+`);
+}
+
+describe('hub and spoke with ISC dhcpd as one of the hub\'s partners', { skip: skipIsc, timeout: 240_000 }, () => {
+  let lab: Lab;
+  const servers = new Map<Node, TrackedProcess>();
+  const socketOf = (node: Node) => join(lab.dir, `${node}-redis`, 'redis.sock');
+  const held: { branch: Branch; client: string; ip: string; server: string }[] = [];
+  const http = async (node: Node, path: string) => (await lab.httpGet(node, `http://127.0.0.1:8067${path}`)).body;
+  async function stateAt(node: Node, b: Branch): Promise<{ state: string; since: string } | undefined> {
+    try {
+      const r = (JSON.parse(await http(node, '/status')) as { relationships?: RelationshipJson[] }).relationships?.find((x) => x.relationship === b);
+      return r && { state: r.state, since: r.stateSince };
+    } catch { return undefined; }
+  }
+  const waitState = (node: Node, b: Branch, state: string, timeoutMs: number) =>
+    waitFor(`${node} ${b} ${state}`, async () => (await stateAt(node, b))?.state === state, { timeoutMs, intervalMs: 300 });
+  const iscMoves = () => [...readFileSync(join(lab.dir, 'dhcpd.log'), 'utf8').matchAll(/I move from ([\w-]+) to ([\w-]+)/g)].map((m) => m[2]);
+  const hubLeases = async () => (JSON.parse(await http('srv3', '/leases?limit=100000')) as { leases: LeaseJson[] }).leases.filter((l) => l.state === 'active');
+
+  async function simulate(b: Branch, clients: { mac: string; requested?: string }[], timeoutMs = 10_000): Promise<(Acquired | undefined)[]> {
+    const plan = join(lab.dir, `plan-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
+    writeFileSync(plan, JSON.stringify({ clients, timeoutMs, retryMs: 1_000, concurrency: 10 }));
+    const targets = BRANCH[b].servers.map((n) => IP[n]).join(',');
+    const res = await lab.exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', BRANCH[b].relay, '--targets', targets, '--plan', plan],
+      { timeoutMs: timeoutMs * Math.ceil(clients.length / 10) + 10_000 });
+    const results = (JSON.parse(res.stdout) as (Acquired | null)[]).map((r) => r ?? undefined);
+    for (const r of results) if (r) held.push({ branch: b, client: r.mac, ip: r.ip, server: r.server });
+    return results;
+  }
+
+  before(async () => {
+    lab = await createLab({ prefix: `t${process.pid % 1000}j`, servers: 3, clients: 0, perf: true });
+    for (const b of Object.values(BRANCH)) await lab.exec('perf', 'ip', ['addr', 'add', `${b.relay}/32`, 'dev', 'eth0']);
+    for (const n of ['srv2', 'srv3'] as Node[]) await startLabRedis(lab, n, join(lab.dir, `${n}-redis`), join(lab.dir, `${n}-redis.log`));
+    writeFileSync(join(lab.dir, 'dhcpd.conf'), iscBranchConfig());
+    writeFileSync(join(lab.dir, 'dhcpd.leases'), '');
+    servers.set('srv1', lab.spawn('srv1', 'dhcpd', ['-4', '-f', '-d', '--no-pid', '-cf', join(lab.dir, 'dhcpd.conf'), '-lf', join(lab.dir, 'dhcpd.leases'), 'eth0'], { logFile: join(lab.dir, 'dhcpd.log') }));
+    writeFileSync(join(lab.dir, 'srv2.yaml'), configFor('srv2', socketOf('srv2')));
+    writeFileSync(join(lab.dir, 'srv3.yaml'), hubWithIscConfig(socketOf('srv3')));
+    for (const n of ['srv2', 'srv3'] as Node[]) servers.set(n, lab.spawn(n, BIN, ['server', '--config', join(lab.dir, `${n}.yaml`)], { logFile: join(lab.dir, `${n}.log`) }));
+    await Promise.all([waitState('srv3', 'branch1', 'normal', 60_000), waitState('srv3', 'branch2', 'normal', 30_000), waitState('srv2', 'branch2', 'normal', 30_000)]);
+    await waitFor('ISC normal', async () => iscMoves().at(-1) === 'normal', { timeoutMs: 30_000, intervalMs: 300 });
+  });
+
+  after(async () => { await lab?.destroy(); });
+
+  it('both relationships NORMAL; branch 1 leases from ISC and from the hub reach the hub\'s store; branch 2 served', async () => {
+    const b1 = await simulate('branch1', Array.from({ length: 8 }, (_, i) => ({ mac: macOf(0xc1, i) })));
+    assert.ok(b1.every((r) => r !== undefined), 'every branch 1 client got a lease');
+    const fromIsc = b1.filter((r) => r!.server === IP.srv1);
+    assert.ok(fromIsc.length > 0, `ISC served some branch 1 clients (split 128): ${b1.map((r) => r!.server).join(' ')}`);
+    await waitFor('ISC\'s leases in the hub\'s store', async () => {
+      const onHub = new Set((await hubLeases()).map((l) => l.ip));
+      return b1.every((r) => onHub.has(r!.ip));
+    }, { timeoutMs: 15_000, intervalMs: 300 });
+    const b2 = await simulate('branch2', Array.from({ length: 4 }, (_, i) => ({ mac: macOf(0xc2, i) })));
+    assert.ok(b2.every((r) => r !== undefined && r.ip.startsWith('10.100.9.')), 'branch 2 clients got branch 2 addresses');
+  });
+
+  it('ISC killed: the hub keeps branch 1\'s clients on their addresses; branch 2 stays NORMAL, untouched', async () => {
+    const before2 = { hub: await stateAt('srv3', 'branch2'), srv2: await stateAt('srv2', 'branch2') };
+    await servers.get('srv1')!.stop({ signal: 'SIGKILL', graceMs: 1_000 });
+    await waitState('srv3', 'branch1', 'communications-interrupted', 20_000);
+    const old = held.find((h) => h.branch === 'branch1' && h.server === IP.srv1)!;
+    const [again] = await simulate('branch1', [{ mac: old.client, requested: old.ip }], 20_000);
+    assert.equal(again?.server, IP.srv3, 'the hub answered ISC\'s client');
+    assert.equal(again?.ip, old.ip, 'with the address ISC gave it');
+    assert.deepEqual({ hub: await stateAt('srv3', 'branch2'), srv2: await stateAt('srv2', 'branch2') }, before2, 'branch 2 untouched');
+    const owners = new Map<string, string>();
+    for (const h of held) { const o = owners.get(h.ip); assert.ok(o === undefined || o === h.client, `${h.ip} held by ${o} and ${h.client}`); owners.set(h.ip, h.client); }
   });
 });
