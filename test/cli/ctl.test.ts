@@ -50,6 +50,15 @@ describe('dhcp-failover ctl', () => {
     assert.match(text, /office\s+200\s+50\s+3\s+0\s+0\s+25\.0%/);
   });
 
+  it('a server in several relationships: one block per relationship, in the order the server lists them', () => {
+    const branch = { ...STATUS.failover, relationship: 'branch2', role: 'secondary', state: 'normal' };
+    const text = formatStatus({ ...STATUS, failover: undefined, relationships: [STATUS.failover, branch] } as Parameters<typeof formatStatus>[0], 'http://x:8067');
+    const blocks = [...text.matchAll(/^Relationship\s+(\S+) \(this server is (\w+)\)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(blocks, ['hq primary', 'branch2 secondary']);
+    assert.match(text, /State of server\s+NORMAL/);
+    assert.doesNotMatch(text, /standalone/);
+  });
+
   it('shows the split in force (load balance) and settings waiting for a restart', () => {
     const lb = { ...STATUS, restartRequiredFor: ['failover.partner'], failover: { ...STATUS.failover, mode: { kind: 'load-balance', splitPercent: 50 }, loadBalance: { primaryPercent: 80 } } };
     const text = formatStatus(lb, 'http://x:8067');

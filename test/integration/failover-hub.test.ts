@@ -230,6 +230,25 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
     assert.deepEqual(await stateAt('srv3', 'branch2'), before2, 'branch 2 unchanged');
     await assertNoDuplicates('recovered', ['srv1', 'srv2', 'srv3']);
   });
+
+  it('a reload removes a relationship and adds it back, without a restart; the other relationship is untouched', async () => {
+    const conf = join(lab.dir, 'srv3.yaml');
+    const full = readFileSync(conf, 'utf8');
+    const before1 = await stateAt('srv3', 'branch1');
+    const restartRequired = async () => (JSON.parse(await http('srv3', '/status')) as { restartRequiredFor: string[] }).restartRequiredFor;
+    // Without branch 2: its scope and its relationship go together.
+    writeFileSync(conf, full.replace(/^ {2}- \{ name: branch2-lan.*\n/m, '').replace(/^ {2}- relationship: branch2\n(?: {4}.*\n)+/m, ''));
+    await waitFor('the hub drops branch 2', async () => (await relationshipOf('srv3', 'branch2')) === undefined && (await relationshipOf('srv3', 'branch1')) !== undefined, { timeoutMs: 20_000, intervalMs: 300 });
+    await waitState('srv2', 'branch2', 'communications-interrupted', 20_000);
+    assert.deepEqual(await restartRequired(), [], 'removing a relationship needs no restart');
+    writeFileSync(conf, full);
+    await Promise.all([waitState('srv3', 'branch2', 'normal', 40_000), waitState('srv2', 'branch2', 'normal', 40_000)]);
+    assert.deepEqual(await restartRequired(), [], 'adding it back needs no restart');
+    assert.deepEqual(await stateAt('srv3', 'branch1'), before1, 'branch 1 untouched by both reloads');
+    const [b2] = await simulate('branch2', [{ mac: macOf(0xb2, 200) }]);
+    assert.ok(b2 !== undefined, 'branch 2 serves again');
+    await assertNoDuplicates('after the reloads', ['srv1', 'srv2', 'srv3']);
+  });
 });
 
 /** ISC dhcpd as branch 1's primary, the hub (srv3) its secondary: ISC's spelling of the same relationship. */

@@ -8,6 +8,7 @@ import type { Config } from '../../config/schema.ts';
 import { inSubnet, type ScopePlan } from '../../dhcp/pool.ts';
 import type { AllocationPolicy } from '../../dhcp/allocate.ts';
 import type { Lease } from '../../leases/lease.ts';
+import { log } from '../../log.ts';
 import type { LeaseStore } from '../../leases/store.ts';
 import type { FailoverMetrics } from '../../metrics/registry.ts';
 import type { Ipv4 } from '../../net/ipv4.ts';
@@ -16,7 +17,6 @@ import { NOT_SERVING_POLICY, routedPolicy } from '../rules/allocation-policy.ts'
 import type { EngineSurface } from './engine-surface.ts';
 import { FailoverPeer } from './peer.ts';
 import type { FailoverStatus } from './peer-status.ts';
-import type { ReconfigurePlan } from './reconfigure.ts';
 
 /** Every scope → the relationship that serves it (undefined: standalone, served by this server alone). */
 export type ScopeRelationships = ReadonlyMap<string, string | undefined>;
@@ -66,37 +66,44 @@ export interface RelationshipsOptions {
 }
 
 export class FailoverRelationships {
-  readonly peers: ReadonlyMap<string, FailoverPeer>;
+  private readonly opts: RelationshipsOptions;
+  private readonly running = new Map<string, FailoverPeer>();
   private scopeRelationship: ScopeRelationships;
   private readonly listeners = new FailoverListeners();
 
   constructor(opts: RelationshipsOptions) {
+    this.opts = opts;
     this.scopeRelationship = scopeRelationshipsOf(opts.config);
-    const peers = new Map<string, FailoverPeer>();
-    for (const rel of opts.config.relationships) {
-      peers.set(rel.relationship, new FailoverPeer({
-        config: rel, serverName: opts.serverName, store: opts.store, clock: opts.clock, metrics: opts.metrics,
-        engine: scopedEngine(opts.engine, rel.relationship, () => this.scopeRelationship), secret: opts.secretOf(rel),
-        listeners: this.listeners,
-      }));
-    }
-    this.peers = peers;
+    for (const rel of opts.config.relationships) this.running.set(rel.relationship, this.create(rel, opts.secretOf(rel)));
   }
 
-  get size(): number { return this.peers.size; }
+  /** Every running relationship's peer, by relationship name. */
+  get peers(): ReadonlyMap<string, FailoverPeer> { return this.running; }
 
-  /** The engine's policy: each scope's relationship decides; standalone scopes allow everything. */
+  private create(rel: FailoverConfig, secret: Buffer | undefined): FailoverPeer {
+    const o = this.opts;
+    return new FailoverPeer({
+      config: rel, serverName: o.serverName, store: o.store, clock: o.clock, metrics: o.metrics, secret, listeners: this.listeners,
+      engine: scopedEngine(o.engine, rel.relationship, () => this.scopeRelationship),
+    });
+  }
+
+  get size(): number { return this.running.size; }
+
+  /** The engine's policy: each scope's relationship decides; standalone scopes allow everything (an address in no scope too). */
   policy(plans: () => readonly ScopePlan[]): AllocationPolicy {
     return routedPolicy(scopeFinder(plans), (scope) => {
+      // A scope this map does not know (the engine still serving a scope a reload just removed) and a
+      // scope named for a relationship that is not running are served by nobody, never as standalone.
+      if (!this.scopeRelationship.has(scope)) return NOT_SERVING_POLICY;
       const rel = this.scopeRelationship.get(scope);
-      // A scope named for a relationship that is not running must not be served as if it were standalone.
-      return rel === undefined ? undefined : this.peers.get(rel)?.policy ?? NOT_SERVING_POLICY;
+      return rel === undefined ? undefined : this.running.get(rel)?.policy ?? NOT_SERVING_POLICY;
     });
   }
 
   private peerOfLease(lease: Lease): FailoverPeer | undefined {
     const rel = this.scopeRelationship.get(lease.scope);
-    return rel !== undefined ? this.peers.get(rel) : undefined;
+    return rel !== undefined ? this.running.get(rel) : undefined;
   }
 
   /** The engine's commit hooks, for the relationship of the lease's scope (none for a standalone scope). */
@@ -107,54 +114,73 @@ export class FailoverRelationships {
   async start(): Promise<void> {
     const started: FailoverPeer[] = [];
     try {
-      for (const peer of this.peers.values()) { await peer.start(); started.push(peer); }
+      for (const peer of this.running.values()) { await peer.start(); started.push(peer); }
     } catch (err) {
       for (const peer of started) await peer.stop();
       throw err;
     }
   }
 
-  async stop(): Promise<void> { await Promise.all([...this.peers.values()].map((p) => p.stop())); }
+  async stop(): Promise<void> { await Promise.all([...this.running.values()].map((p) => p.stop())); }
 
   /**
-   * A changed config: each relationship that stays gets its own section (reconfigure.ts decides what
-   * applies); adding or removing a relationship, or moving a scope from one relationship to another (or
-   * to or from none), needs a restart and applies nothing of that change.
+   * A changed config, applied without a restart where that is safe:
+   *   - a relationship that stays gets its own section (reconfigure.ts decides what applies);
+   *   - a relationship that is gone is stopped (its scopes must be gone too, or moved: see below);
+   *   - a new relationship is started; its scopes are served by nobody until it runs, then by its rules;
+   *   - a scope that moves from one relationship to another, or to or from none, keeps its running
+   *     relationship until a restart (its leases were promised under the old partner's rules), and a
+   *     relationship that still holds such a scope is not stopped. Both are listed as restart-required.
    */
   async reconfigure(next: Config, secretOf: (rel: FailoverConfig) => { ok: true; value: Buffer | undefined } | { ok: false }): Promise<string[]> {
     const restart: string[] = [];
-    const names = new Set(next.relationships.map((r) => r.relationship));
-    for (const name of this.peers.keys()) if (!names.has(name)) restart.push(`failover (relationship ${name} removed)`);
-    for (const name of names) if (!this.peers.has(name)) restart.push(`failover (relationship ${name} added)`);
-    // A scope that moves keeps its running relationship until the restart; new scopes take theirs at once.
     const scopes = new Map<string, string | undefined>();
     for (const scope of next.scopes) {
       const running = this.scopeRelationship.has(scope.name) ? this.scopeRelationship.get(scope.name) : scope.relationship;
       if (running !== scope.relationship) restart.push(`scopes.${scope.name}.relationship (${running ?? 'none'} → ${scope.relationship ?? 'none'})`);
       scopes.set(scope.name, running);
     }
-    for (const rel of next.relationships) {
-      const peer = this.peers.get(rel.relationship);
-      if (peer === undefined) continue;
-      const secret = secretOf(rel);
-      if (!secret.ok) { restart.push(`failover ${rel.relationship}: sharedSecretFile unreadable (the running settings stay)`); continue; }
-      const plan: ReconfigurePlan = await peer.reconfigure(rel, secret.value);
-      restart.push(...plan.restartRequired);
+    const names = new Set(next.relationships.map((r) => r.relationship));
+    const stillHeld = new Set(scopes.values());
+    for (const [name, peer] of [...this.running]) {
+      if (names.has(name)) continue;
+      if (stillHeld.has(name)) { restart.push(`failover (relationship ${name} removed while a scope still uses it)`); continue; }
+      await peer.stop();
+      this.running.delete(name);
+      log.info('failover.relationship.removed', { relationship: name });
     }
     this.scopeRelationship = scopes;
+    for (const rel of next.relationships) {
+      const secret = secretOf(rel);
+      const peer = this.running.get(rel.relationship);
+      if (!secret.ok) { restart.push(`failover ${rel.relationship}: sharedSecretFile unreadable (the running settings stay)`); continue; }
+      if (peer !== undefined) { restart.push(...(await peer.reconfigure(rel, secret.value)).restartRequired); continue; }
+      const added = this.create(rel, secret.value);
+      try {
+        await added.start();
+      } catch (err) {
+        log.error('failover.relationship.start_failed', { relationship: rel.relationship, err });
+        restart.push(`failover (relationship ${rel.relationship} could not start: ${(err as Error).message})`);
+        await added.stop();
+        continue;
+      }
+      // Only a started peer has a state: until now its scopes were served by nobody (NOT_SERVING_POLICY).
+      this.running.set(rel.relationship, added);
+      log.info('failover.relationship.added', { relationship: rel.relationship });
+    }
     return restart;
   }
 
-  statuses(): FailoverStatus[] { return [...this.peers.values()].map((p) => p.status()); }
+  statuses(): FailoverStatus[] { return [...this.running.values()].map((p) => p.status()); }
 
-  collectMetrics(): void { for (const p of this.peers.values()) p.collectMetrics(); }
+  collectMetrics(): void { for (const p of this.running.values()) p.collectMetrics(); }
 
   /** The peer an admin action names; with one relationship the name may be left out. */
   peerFor(relationship: string | undefined): FailoverPeer | { error: string } {
     if (relationship === undefined) {
-      if (this.peers.size === 1) return [...this.peers.values()][0]!;
-      return { error: `this server is in ${this.peers.size} relationships (${[...this.peers.keys()].join(', ')}): name one with ?relationship=` };
+      if (this.running.size === 1) return [...this.running.values()][0]!;
+      return { error: `this server is in ${this.running.size} relationships (${[...this.running.keys()].join(', ')}): name one with ?relationship=` };
     }
-    return this.peers.get(relationship) ?? { error: `no relationship ${JSON.stringify(relationship)} (${[...this.peers.keys()].join(', ')})` };
+    return this.running.get(relationship) ?? { error: `no relationship ${JSON.stringify(relationship)} (${[...this.running.keys()].join(', ')})` };
   }
 }
