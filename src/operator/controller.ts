@@ -9,6 +9,7 @@ import { log } from '../log.ts';
 import type { ApiHealth, Readiness } from './api-health.ts';
 import { createKube, ResilientInformer, type Kube, type Obj } from './kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { claimedNodes } from './node-claims.ts';
 import { reconcileRelationship, type Observed } from './reconcile-relationship.ts';
 import { reconcileScopes, scopesKey, SCOPES_KEY_PREFIX } from './reconcile-scopes.ts';
 import { LABELS, LABEL_VALUES, PORTS, RELATIONSHIP_KIND, SCOPE_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type ScopeStatus } from './render/types.ts';
@@ -115,6 +116,7 @@ export class Controller {
   readonly observed: Observed & { relationships(ns: string): DhcpFailoverRelationship[] } = {
     relationship: (ns, name) => this.find('relationships', ns, name) as unknown as DhcpFailoverRelationship | undefined,
     relationships: (ns) => this.items('relationships').filter((r) => r.metadata.namespace === ns) as unknown as DhcpFailoverRelationship[],
+    allRelationships: () => this.items('relationships') as unknown as DhcpFailoverRelationship[],
     scopes: (ns) => this.items('scopes').filter((s) => s.metadata.namespace === ns) as unknown as DhcpScope[],
     // The informer holds Secrets' metadata only; key names are read on demand (refreshSecretKeys).
     secret: (ns, name) => {
@@ -195,14 +197,43 @@ export class Controller {
     return !(type === 'update' && same);
   }
 
+  /** The nodes each relationship claimed when last seen (node-claims.ts), by `ns/name`. */
+  private readonly nodeClaims = new Map<string, readonly string[]>();
+
+  /**
+   * The nodes whose claims a relationship event changes (the ones it claimed before and those it claims
+   * now), or none when they are the same (a status update, a scope count…).
+   */
+  private claimsChanged(obj: Obj, type: 'add' | 'update' | 'delete'): string[] {
+    const id = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const before = this.nodeClaims.get(id) ?? [];
+    const now = type === 'delete' ? [] : claimedNodes(obj as unknown as DhcpFailoverRelationship);
+    if (now.length === 0) this.nodeClaims.delete(id); else this.nodeClaims.set(id, now);
+    return before.join('\n') === now.join('\n') ? [] : [...new Set([...before, ...now])];
+  }
+
+  /** Another relationship claiming one of `nodes` may win or lose it now: reconcile it (and its scopes' status). */
+  private enqueueClaimants(nodes: readonly string[], except: Obj): void {
+    if (nodes.length === 0) return;
+    const wanted = new Set(nodes);
+    for (const r of this.items('relationships')) {
+      if (r.metadata.namespace === except.metadata.namespace && r.metadata.name === except.metadata.name) continue;
+      if (!claimedNodes(r as unknown as DhcpFailoverRelationship).some((n) => wanted.has(n))) continue;
+      this.queue.add(`${r.metadata.namespace}/${r.metadata.name}`);
+      if (r.metadata.namespace) this.queue.add(scopesKey(r.metadata.namespace));
+    }
+  }
+
   private onChange(kind: string, obj: Obj, type: 'add' | 'update' | 'delete' = 'update'): void {
     const scopeSpecChanged = kind === 'scopes' ? this.scopeSpecChanged(obj, type) : false;
+    const nodesChanged = kind === 'relationships' ? this.claimsChanged(obj, type) : [];
     // Before every cache has synced nothing is reconciled: start() enqueues every relationship once they have.
     if (!this.synced) return;
     const ns = obj.metadata.namespace;
     switch (kind) {
       // The scopes of the namespace too: whether their relationship exists, and its render, decide their status.
-      case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); if (ns) this.queue.add(scopesKey(ns)); break;
+      // And every other relationship on a node it moved onto or off (in any watched namespace): NodeInUse.
+      case 'relationships': this.queue.add(`${ns}/${obj.metadata.name}`); if (ns) this.queue.add(scopesKey(ns)); this.enqueueClaimants(nodesChanged, obj); break;
       // A scope may move between relationships or conflict with another's: every relationship in the namespace.
       // A status-only update (the scope status this controller writes) changes no relationship's render.
       case 'scopes': if (scopeSpecChanged) this.enqueueRelationshipsIn(ns); if (ns) this.queue.add(scopesKey(ns)); break;

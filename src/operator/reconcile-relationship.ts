@@ -1,9 +1,11 @@
 // reconcile(key): observe (informer caches) → render → skip the apply when every desired object already
 // carries the input hash → server-side apply (one fieldManager) → delete what is no longer desired →
-// status (pure) → patch status only if it changed. Invalid input applies nothing and sets Degraded.
+// status (pure) → patch status only if it changed. Invalid input applies nothing and sets Degraded; so does
+// a server placed on a node another relationship's server claimed first (NodeInUse, node-claims.ts).
 import { canonicalJson } from './render/hash.ts';
 import { renderRelationship } from './render/relationship.ts';
-import { ANNOTATIONS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type SecretPresence } from './render/types.ts';
+import { ANNOTATIONS, RELATIONSHIP_KIND, type DhcpFailoverRelationship, type DhcpScope, type KubeObject, type RenderOptions, type RenderResult, type SecretPresence } from './render/types.ts';
+import { findNodeConflicts, withNodeConflicts } from './node-claims.ts';
 import { computeRelationshipStatus, findCondition, type ObservedServer } from './conditions.ts';
 import type { Kube } from './kube.ts';
 import { managedIndices } from './render/relationship.ts';
@@ -16,6 +18,8 @@ import { startupHoldReason } from './startup-hold.ts';
 
 export interface Observed {
   relationship(namespace: string, name: string): DhcpFailoverRelationship | undefined;
+  /** Every relationship in every watched namespace (which nodes are claimed: node-claims.ts). */
+  allRelationships(): DhcpFailoverRelationship[];
   scopes(namespace: string): DhcpScope[];
   /** The shared-secret Secret's key names (never its values), if it exists. */
   secret(namespace: string, name: string): { readonly keys: readonly string[] } | undefined;
@@ -68,6 +72,19 @@ export function secretPresence(observed: Observed, rel: DhcpFailoverRelationship
   return { exists: true, hasKey: s.keys.includes(key) };
 }
 
+/**
+ * What a reconcile acts on: the render over the caches, refused (`NodeInUse`) when another server claimed
+ * one of its nodes first. `conflicts`: findNodeConflicts over observed.allRelationships(), when a caller
+ * renders several relationships at once (reconcile-scopes.ts), so the verdict is the same everywhere.
+ */
+export function renderObserved(rel: DhcpFailoverRelationship, observed: Observed, opts: RenderOptions, conflicts = findNodeConflicts(observed.allRelationships())): RenderResult {
+  const namespace = rel.metadata.namespace!;
+  const secret = secretPresence(observed, rel);
+  const scopes = observed.scopes(namespace);
+  const result = renderRelationship(secret === undefined ? { relationship: rel, scopes } : { relationship: rel, scopes, secret }, opts);
+  return withNodeConflicts(result, conflicts.get(`${namespace}/${rel.metadata.name}`));
+}
+
 /** What the controller saw of each owned StatefulSet (readiness, input and template hashes), by name. */
 function observedStatefulSets(owned: readonly KubeObject[]): Map<string, ObservedServer> {
   const out = new Map<string, ObservedServer>();
@@ -105,9 +122,7 @@ export async function reconcileRelationship(key: string, deps: ReconcileDeps): P
     deps.servers.watch(key, (rel.spec.servers ?? []).flatMap((s, i) => (managed.has(i as 0 | 1) && s.address ? [{ name: s.name, url: `${deps.servers!.baseUrlFor(rel, s)}/status` }] : [])));
   }
 
-  const secret = secretPresence(observed, rel);
-  const input = secret === undefined ? { relationship: rel, scopes: observed.scopes(namespace) } : { relationship: rel, scopes: observed.scopes(namespace), secret };
-  const result = renderRelationship(input, deps.renderOptions);
+  const result = renderObserved(rel, observed, deps.renderOptions);
   let owned = observed.owned(namespace, name);
   let outcome: ReconcileOutcome = 'unchanged';
   /** The API server's warnings for the owned objects; undefined: not asked this time (keep the last ones). */

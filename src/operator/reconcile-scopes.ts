@@ -3,9 +3,9 @@
 // merge-patch `/status` of the scopes whose status changed, and of no other. One key per namespace: a
 // scope's Overlapping depends on its neighbours, and a scope naming no relationship has no other key.
 import { canonicalJson } from './render/hash.ts';
-import { renderRelationship } from './render/relationship.ts';
 import type { DhcpFailoverRelationship, RenderOptions, ScopeStatus } from './render/types.ts';
-import { secretPresence, statusPatch, type Observed } from './reconcile-relationship.ts';
+import { findNodeConflicts } from './node-claims.ts';
+import { renderObserved, statusPatch, type Observed } from './reconcile-relationship.ts';
 import { computeScopeStatuses, type RelationshipView } from './scope-status.ts';
 import type { ServerReport } from './server-status.ts';
 import type { Kube } from './kube.ts';
@@ -59,11 +59,11 @@ export async function reconcileScopes(namespace: string, deps: ScopeReconcileDep
   }
   if (scopes.length === 0) return 'unchanged';
   const relationships = new Map<string, RelationshipView>();
+  const conflicts = findNodeConflicts(observed.allRelationships());
   for (const rel of observed.relationships(namespace)) {
     if ((rel.metadata as { deletionTimestamp?: string }).deletionTimestamp) continue;
-    const secret = secretPresence(observed, rel);
-    // The same input as the relationship's own reconcile (reconcile-relationship.ts), so the same verdict.
-    const result = renderRelationship(secret === undefined ? { relationship: rel, scopes: all } : { relationship: rel, scopes: all, secret }, deps.renderOptions);
+    // The same render as the relationship's own reconcile (reconcile-relationship.ts), so the same verdict.
+    const result = renderObserved(rel, observed, deps.renderOptions, conflicts);
     relationships.set(rel.metadata.name, { relationship: rel, result, reports: deps.reports?.(`${namespace}/${rel.metadata.name}`) ?? new Map() });
   }
   const now = new Date(deps.now()).toISOString().replace(/\.\d+Z$/, 'Z');

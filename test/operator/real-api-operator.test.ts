@@ -30,12 +30,16 @@ const LEASE_SECONDS = 4;
 const EXAMPLES = join(REPO_ROOT, 'manifests/examples');
 const example = (file: string): Json => load(readFileSync(join(EXAMPLES, file), 'utf8')) as Json;
 
-/** The site-a example with its servers on loopback (the operator polls <address>:8067/status). */
+/**
+ * The site-a example with its servers on loopback (the operator polls <address>:8067/status). A copy under
+ * another name gets nodes of its own (`<name>-1`, `<name>-2`): on site-a's nodes it would be NodeInUse.
+ */
 function siteA(ns = NS, name = 'site-a'): Json[] {
   const rel = example('20-relationship-loadbalance.yaml');
   rel.metadata = { name, namespace: ns };
   rel.spec.servers[0].address = '127.0.0.61';
   rel.spec.servers[1].address = '127.0.0.62';
+  if (name !== 'site-a') rel.spec.servers.forEach((s: Json, i: number) => { s.nodeName = `${name}-${i + 1}`; });
   const scopes = ['30-scope-office.yaml', '31-scope-branch.yaml'].map((f) => {
     const s = example(f);
     s.metadata.namespace = ns;

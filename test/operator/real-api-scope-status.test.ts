@@ -74,7 +74,7 @@ describe('DhcpScope status against a real kube-apiserver', { skip: controlPlaneU
     // A second relationship whose two scopes overlap: nothing of it is applied; both scopes say why.
     const relO = example('20-relationship-loadbalance.yaml');
     relO.metadata = { name: 'site-o', namespace: NS };
-    relO.spec.servers = relO.spec.servers.map((s: Json, i: number) => ({ ...s, name: `o-${i}`, address: `10.20.0.${20 + i}` }));
+    relO.spec.servers = relO.spec.servers.map((s: Json, i: number) => ({ ...s, name: `o-${i}`, address: `10.20.0.${20 + i}`, nodeName: `node-o-${i}` }));
     await cp.apply([
       secret, rel, relO, example('30-scope-office.yaml'), example('31-scope-branch.yaml'),
       scope('orphan', 'nowhere', '10.50.0.0/24', '10.50.0.10', '10.50.0.20'),

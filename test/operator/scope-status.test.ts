@@ -223,6 +223,7 @@ describe('reconcileScopes writes only what changed', () => {
       observed: {
         relationship: (_ns, name) => rels.find((r) => r.metadata.name === name),
         relationships: () => rels,
+        allRelationships: () => rels,
         scopes: () => scopes,
         secret: () => ({ keys: ['secret'] }),
         owned: () => [],

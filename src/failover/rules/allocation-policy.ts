@@ -2,7 +2,7 @@
 // load-balance buckets, `secs` takeover), which free addresses this server may hand out (its own
 // part of each pool; the partner's only in PARTNER-DOWN after the MCLT waits), and how long a lease
 // may run (MCLT rule). Reads the peer's current snapshot through `view`; no I/O.
-import type { AllocationPolicy } from '../../dhcp/allocate.ts';
+import { STANDALONE_POLICY, type AllocationPolicy } from '../../dhcp/allocate.ts';
 import type { DhcpMessage } from '../../dhcp/wire/message.ts';
 import type { Lease } from '../../leases/lease.ts';
 import type { Ipv4 } from '../../net/ipv4.ts';
@@ -150,16 +150,13 @@ export function deferredPolicy(get: () => AllocationPolicy): AllocationPolicy {
   };
 }
 
-/** Lets everything: the policy of a scope no relationship serves (a standalone scope). */
-export const STANDALONE_POLICY: AllocationPolicy = { mayAllocate: () => true };
-
 /** Serves nobody: a scope whose relationship is not running yet (added by a reload; it starts on restart). */
 export const NOT_SERVING_POLICY: AllocationPolicy = { mayAllocate: () => false, mayAnswer: () => false, mayRebind: () => false };
 
 /**
  * One policy for a server in several relationships: each call goes to the policy of the relationship
  * that serves the address's (or the request's) scope; a standalone scope, or an address in no scope,
- * gets STANDALONE_POLICY. `scopeOf` maps an address to its scope name.
+ * gets STANDALONE_POLICY (dhcp/allocate.ts: a server without failover). `scopeOf` maps an address to its scope name.
  */
 export function routedPolicy(scopeOf: (ip: Ipv4) => string | undefined, policyOf: (scope: string) => AllocationPolicy | undefined): AllocationPolicy {
   const of = (ip: Ipv4): AllocationPolicy => {

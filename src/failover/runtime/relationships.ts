@@ -154,7 +154,13 @@ export class FailoverRelationships {
       const secret = secretOf(rel);
       const peer = this.running.get(rel.relationship);
       if (!secret.ok) { restart.push(`failover ${rel.relationship}: sharedSecretFile unreadable (the running settings stay)`); continue; }
-      if (peer !== undefined) { restart.push(...(await peer.reconfigure(rel, secret.value)).restartRequired); continue; }
+      if (peer !== undefined) {
+        // With several relationships, say which: `failover[1].role (b2)` rather than `failover.role`.
+        const fields = (await peer.reconfigure(rel, secret.value)).restartRequired;
+        const at = next.relationships.indexOf(rel);
+        restart.push(...(next.relationships.length === 1 ? fields : fields.map((f) => `${f.replace(/^failover\./, `failover[${at}].`)} (${rel.relationship})`)));
+        continue;
+      }
       const added = this.create(rel, secret.value);
       try {
         await added.start();

@@ -184,9 +184,12 @@ export interface OwnerReference {
   apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean;
 }
 
-/** Why a relationship cannot be rendered; `reason` becomes the Degraded condition's reason. */
+/**
+ * Why a relationship cannot be rendered; `reason` becomes the Degraded condition's reason. `NodeInUse`
+ * (a server placed on a node another server claimed first) is added by node-claims.ts, never by the renderer.
+ */
 export interface RenderProblem {
-  readonly reason: 'InvalidScope' | 'ScopeConflict' | 'SecretMissing' | 'InvalidConfig' | 'InvalidSpec';
+  readonly reason: 'InvalidScope' | 'ScopeConflict' | 'SecretMissing' | 'InvalidConfig' | 'InvalidSpec' | 'NodeInUse';
   readonly message: string;
   /** The DhcpScope (metadata.name) the problem is in, for InvalidScope and ScopeConflict: its `Invalid` condition. */
   readonly scope?: string;
