@@ -19,7 +19,7 @@ import { deferredPolicy } from '../failover/rules/allocation-policy.ts';
 import { instrumentStore } from '../leases/instrumented-store.ts';
 import { openStore } from '../leases/open-store.ts';
 import type { LeaseStore } from '../leases/store.ts';
-import { StoreError } from '../errors.ts';
+import { DhcpFailoverError, StoreError } from '../errors.ts';
 import { log, setLogLevel, type LogLevel } from '../log.ts';
 import { createFailoverMetrics, createServerMetrics, type ServerMetrics } from '../metrics/registry.ts';
 
@@ -52,8 +52,12 @@ function readSecretSafely(fo: FailoverConfig): { ok: true; value: Buffer | undef
 }
 
 function readSecret(fo: FailoverConfig): Buffer | undefined {
-  return fo.sharedSecret !== undefined ? Buffer.from(fo.sharedSecret, 'utf8')
-    : fo.sharedSecretFile !== undefined ? Buffer.from(readFileSync(fo.sharedSecretFile, 'utf8').trim(), 'utf8') : undefined;
+  if (fo.sharedSecret !== undefined) return Buffer.from(fo.sharedSecret, 'utf8');
+  if (fo.sharedSecretFile === undefined) return undefined;
+  const text = readFileSync(fo.sharedSecretFile, 'utf8').trim();
+  // An empty key would sign every message with nothing a peer has to know: refused, like a missing file.
+  if (text === '') throw new DhcpFailoverError('secret_empty', `failover.sharedSecretFile: ${fo.sharedSecretFile} is empty (relationship ${fo.relationship}): put the shared secret in it`);
+  return Buffer.from(text, 'utf8');
 }
 
 /**

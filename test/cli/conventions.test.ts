@@ -219,6 +219,15 @@ describe('dhcp-failover: a port that is taken', () => {
     } finally { await held.release(); }
   });
 
+  it('server: an empty shared secret file is refused at start, naming the setting (never an empty HMAC key)', async () => {
+    const secret = path.join(dir, 'empty-secret');
+    writeFileSync(secret, '  \n');
+    const cfg = writeConfig('secret-empty', { dhcp: await freePort('udp'), admin: await freePort('tcp'), failover: await freePort('tcp') });
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('  sharedSecret: conventions-secret', `  sharedSecretFile: ${secret}`));
+    const line = assertOneLineFailure(await run(['server', '--config', cfg]), 'server');
+    assert.match(line, /failover\.sharedSecretFile: .*empty-secret is empty \(relationship conventions\)/);
+  });
+
   it('operator: HTTP_PORT', async () => {
     const held = await holdTcp();
     try {

@@ -51,7 +51,7 @@ export class FailoverTransport implements LinkOwner {
   /** Listens, then dials; a port that is taken or not permitted rejects with a BindError. */
   async start(): Promise<void> {
     const { localAddress: address, localPort: port } = this.settings;
-    this.claim = await this.listeners.claim(address, port, this.settings.partnerAddress, (socket) => this.accept(socket));
+    this.claim = await this.listeners.claim(address, port, this.settings.partnerAddress, (socket) => this.accept(socket), `failover.port (relationship ${this.settings.relationship})`);
     log.info('failover.listening', { address, port, relationship: this.settings.relationship });
     this.scheduleDial(0);
   }

@@ -21,7 +21,7 @@ export const ConnectReject = {
 } as const;
 
 /** What we advertise in the handshake. */
-type HandshakeSettings = Pick<LinkSettings, 'relationship' | 'maxUnacked' | 'receiveTimerSeconds' | 'mcltSeconds' | 'hba'>;
+type HandshakeSettings = Pick<LinkSettings, 'relationship' | 'maxUnacked' | 'receiveTimerSeconds' | 'mcltSeconds' | 'hba'> & Partial<Pick<LinkSettings, 'dialect'>>;
 
 /** Why the partner's CONNECT or CONNECTACK is refused: the reject reason sent, and the kind of problem counted. */
 export interface HandshakeRejection {
@@ -65,11 +65,14 @@ function checkPartner(m: Connect | Connectack, o: { relationship: string; skewSe
 
 function rejected(reason: number, why: string): HandshakeRejection { return { reason, why, kind: 'rejected' }; }
 
-/** Primary: the first message on every link (digest §1.4 ISC behaviour); `ownNonce` with session keys. */
+/**
+ * Primary: the first message on every link (digest §1.4 ISC behaviour); `ownNonce` with session keys.
+ * TLS-request = 0 (no TLS) as ISC sends it, except to Microsoft, whose CONNECT must not carry it (digest §1.4, MS-DHCPF 3.2.7.1).
+ */
 export function connectMessage(s: HandshakeSettings, ownNonce: Buffer | undefined): Unsent<Connect> {
   return {
     type: 'CONNECT', relationshipName: s.relationship, maxUnackedBndupd: s.maxUnacked, receiveTimer: s.receiveTimerSeconds,
-    vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, tlsRequest: 0, mclt: s.mcltSeconds, hba: Buffer.from(s.hba), ...nonceFields(ownNonce),
+    vendorClassIdentifier: VENDOR_CLASS, protocolVersion: 1, ...(s.dialect === 'ms' ? {} : { tlsRequest: 0 }), mclt: s.mcltSeconds, hba: Buffer.from(s.hba), ...nonceFields(ownNonce),
   };
 }
 

@@ -37,11 +37,11 @@ class SharedListener {
   unroute(partnerAddress: string): void { this.routes.delete(partnerAddress); }
 
   /** Binds once; later callers wait for the same bind. A port that is taken or not permitted rejects with a BindError. */
-  start(): Promise<void> {
+  start(setting = 'failover.port'): Promise<void> {
     this.starting ??= new Promise<void>((resolve, reject) => {
       const server = net.createServer({ pauseOnConnect: false }, (socket) => this.dispatch(socket));
       server.maxConnections = SOCKETS_PER_RELATIONSHIP * Math.max(1, this.routes.size);
-      const fail = (err: Error): void => reject(new BindError({ what: 'failover TCP', address: this.address, port: this.port, setting: 'failover.port' }, err));
+      const fail = (err: Error): void => reject(new BindError({ what: 'failover TCP', address: this.address, port: this.port, setting }, err));
       server.once('error', fail);
       server.listen(this.port, this.address, () => {
         server.off('error', fail);
@@ -74,13 +74,14 @@ export class FailoverListeners {
   private readonly listeners = new Map<string, SharedListener>();
 
   /** Routes connections from `partnerAddress` on address:port to `accept`, listening first if nobody does yet. */
-  async claim(address: string, port: number, partnerAddress: string, accept: Accept): Promise<ListenerClaim> {
+  /** `setting` names the config field a bind error points at (e.g. the port of one relationship among several). */
+  async claim(address: string, port: number, partnerAddress: string, accept: Accept, setting = 'failover.port'): Promise<ListenerClaim> {
     const key = `${address}:${port}`;
     let listener = this.listeners.get(key);
     if (listener === undefined) { listener = new SharedListener(address, port); this.listeners.set(key, listener); }
     listener.route(partnerAddress, accept);
     try {
-      await listener.start();
+      await listener.start(setting);
     } catch (err) {
       listener.unroute(partnerAddress);
       if (listener.routeCount === 0) this.listeners.delete(key);

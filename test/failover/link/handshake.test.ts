@@ -128,6 +128,15 @@ describe('the messages we send (digest §1.5)', () => {
     assert.equal(m.vendorOptions, undefined, 'no nonce without session keys');
   });
 
+  it('CONNECT to a Microsoft partner carries no TLS-request (MS-DHCPF 3.2.7.1), and still encodes and decodes in its dialect', () => {
+    const m = connectMessage({ ...settings, dialect: 'ms' }, undefined);
+    assert.equal('tlsRequest' in m, false);
+    const back = decodeFailoverMessage(encodeFailoverMessage({ ...m, xid: 1, time: T } as Connect, { dialect: 'ms' }));
+    assert.equal(back.type, 'CONNECT');
+    assert.equal((back as Connect).tlsRequest, undefined);
+    assert.equal(connectMessage({ ...settings, dialect: 'isc' }, undefined).tlsRequest, 0, 'ISC and our own servers: TLS-request 0, as ISC sends it');
+  });
+
   it('CONNECT copies the HBA: changing the settings later does not change a built message', () => {
     const hba = new Uint8Array(32).fill(0xff);
     const m = connectMessage({ ...settings, hba }, undefined);

@@ -194,12 +194,12 @@ describe('FailoverRelationships: start and stop on real sockets', () => {
     assert.equal(await canBind(port), true);
   });
 
-  it('a relationship that cannot listen fails the start with a BindError; the one started before is stopped again', async () => {
+  it('a relationship that cannot listen fails the start with a BindError naming it; the one started before is stopped again', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const blocker = await blockPort(p2);
     try {
       const { rels } = await hubOf(primaries(p1, p2), { start: false });
-      await assert.rejects(rels.start(), (err: unknown) => err instanceof BindError && err.port === p2 && err.code === 'port_in_use');
+      await assert.rejects(rels.start(), (err: unknown) => err instanceof BindError && err.port === p2 && err.code === 'port_in_use' && /failover\.port \(relationship b2\)/.test(err.message));
       assert.equal(await canBind(p1), true, 'b1 no longer listens');
       await rels.stop();
     } finally {
