@@ -9,7 +9,8 @@
 // The hub is the standby (secondary) of branch 1 and the primary of branch 2, so it is also "primary in
 // one relationship and secondary in another". It listens once on 647 for both. In order:
 //   1. both relationships NORMAL; branch 1's clients are served by srv1 alone, branch 2's by srv2 and the
-//      hub; each lease is in the stores of its relationship's two servers and in no other;
+//      hub; each lease is in the stores of its relationship's two servers and in no other; a standalone
+//      scope of srv2 (relationship: none) is served by srv2 alone and its leases reach nobody;
 //   2. srv1 killed: the hub serves branch 1 (a client keeps its address, a new one gets the reserve, the
 //      whole pool only after PARTNER-DOWN + MCLT) while branch 2 stays NORMAL, its state times unchanged;
 //   3. srv1 restarted: RECOVER → NORMAL for branch 1, branch 2 still untouched; no address held twice.
@@ -47,6 +48,8 @@ const BRANCH = {
   branch2: { relay: '10.100.9.1', subnet: '10.100.9.0/24', range: Array.from({ length: 20 }, (_, i) => `10.100.9.${10 + i}`), servers: ['srv2', 'srv3'] as Node[] },
 } as const;
 type Branch = keyof typeof BRANCH;
+/** A scope srv2 serves alone (relationship: none), through its own relay. */
+const STANDALONE = { relay: '10.100.10.1', subnet: '10.100.10.0/24', first: '10.100.10.10', last: '10.100.10.19' } as const;
 
 const scopeYaml = (b: Branch): string => {
   const r = BRANCH[b].range;
@@ -71,7 +74,8 @@ function configFor(node: Node, socket: string): string {
   const relationships = node === 'srv1' ? [relationshipYaml('branch1', 'primary', 'srv1', 'srv3')]
     : node === 'srv2' ? [relationshipYaml('branch2', 'secondary', 'srv2', 'srv3')]
       : [relationshipYaml('branch1', 'secondary', 'srv3', 'srv1'), relationshipYaml('branch2', 'primary', 'srv3', 'srv2')];
-  const scopes = node === 'srv1' ? [scopeYaml('branch1')] : node === 'srv2' ? [scopeYaml('branch2')] : [scopeYaml('branch1'), scopeYaml('branch2')];
+  const standalone = `  - { name: standalone, subnet: ${STANDALONE.subnet}, ranges: [{ start: ${STANDALONE.first}, end: ${STANDALONE.last} }], leaseSeconds: 600, relationship: none }`;
+  const scopes = node === 'srv1' ? [scopeYaml('branch1')] : node === 'srv2' ? [scopeYaml('branch2'), standalone] : [scopeYaml('branch1'), scopeYaml('branch2')];
   return `server:
   name: ${node}
   serverId: ${IP[node]}
@@ -160,7 +164,7 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
 
   before(async () => {
     lab = await createLab({ prefix: PREFIX, servers: 3, clients: 0, perf: true });
-    for (const b of Object.values(BRANCH)) await lab.exec('perf', 'ip', ['addr', 'add', `${b.relay}/32`, 'dev', 'eth0']);
+    for (const relay of [...Object.values(BRANCH).map((b) => b.relay), STANDALONE.relay]) await lab.exec('perf', 'ip', ['addr', 'add', `${relay}/32`, 'dev', 'eth0']);
     for (const n of Object.keys(IP) as Node[]) await startLabRedis(lab, n, join(lab.dir, `${n}-redis`), join(lab.dir, `${n}-redis.log`));
     for (const n of Object.keys(IP) as Node[]) startServer(n);
     await Promise.all([
@@ -188,6 +192,18 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
     assert.ok(onSrv1.every((a) => a.startsWith('10.100.8.')), `srv1 holds only branch 1 leases: ${onSrv1.join(' ')}`);
     assert.ok(onSrv2.every((a) => a.startsWith('10.100.9.')), `srv2 holds only branch 2 leases: ${onSrv2.join(' ')}`);
     await assertNoDuplicates('normal', ['srv1', 'srv2', 'srv3']);
+  });
+
+  it('a standalone scope (relationship: none) on srv2 is served by srv2 alone, and no partner hears of its leases', async () => {
+    const plan = join(lab.dir, 'plan-standalone.json');
+    writeFileSync(plan, JSON.stringify({ clients: Array.from({ length: 3 }, (_, i) => ({ mac: macOf(0x5a, i) })), timeoutMs: 8_000, retryMs: 1_000, concurrency: 3 }));
+    const res = await lab.exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', STANDALONE.relay, '--targets', `${IP.srv2},${IP.srv3}`, '--plan', plan], { timeoutMs: 30_000 });
+    const got = (JSON.parse(res.stdout) as (Acquired | null)[]);
+    assert.ok(got.every((r) => r !== null && r.server === IP.srv2 && r.ip.startsWith('10.100.10.')), `served by srv2 from the standalone scope: ${JSON.stringify(got.map((r) => r && [r.server, r.ip]))}`);
+    for (const r of got) held.push({ branch: 'branch2', client: r!.mac, ip: r!.ip, server: r!.server });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const onHub = (await leasesOf('srv3')).filter((l) => l.ip.startsWith('10.100.10.'));
+    assert.deepEqual(onHub, [], 'the hub never received a binding update for the standalone scope');
   });
 
   it('branch 1 active killed: the hub serves branch 1 (same address, reserve, whole pool after PARTNER-DOWN + MCLT); branch 2 stays NORMAL, untouched', async () => {
