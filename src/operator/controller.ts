@@ -123,7 +123,8 @@ export class Controller {
       const meta = this.find('secrets', ns, name);
       if (meta === undefined) return undefined;
       const known = this.secretKeys.get(`${ns}/${name}`);
-      return { keys: known !== undefined && known.resourceVersion === meta.metadata.resourceVersion ? known.keys : [] };
+      const current = known !== undefined && known.resourceVersion === meta.metadata.resourceVersion;
+      return { keys: current ? known.keys : [], emptyKeys: current ? known.emptyKeys : [] };
     },
     owned: (ns, rel) => (Object.keys(OWNED_KINDS) as (keyof typeof OWNED_KINDS)[]).flatMap((k) => this.items(k)
       .filter((o) => o.metadata.namespace === ns && o.metadata.labels?.[LABELS.relationship] === rel)
@@ -131,8 +132,8 @@ export class Controller {
       .map((o) => ({ ...o, kind: OWNED_KINDS[k] }) as unknown as KubeObject)),
   };
 
-  /** Key names of each referenced Secret by its resourceVersion (values are never kept). */
-  private readonly secretKeys = new Map<string, { resourceVersion: string | undefined; keys: readonly string[] }>();
+  /** Key names of each referenced Secret by its resourceVersion, and which of them hold nothing but white space (values are never kept). */
+  private readonly secretKeys = new Map<string, { resourceVersion: string | undefined; keys: readonly string[]; emptyKeys: readonly string[] }>();
 
   private async refreshSecretKeys(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
@@ -144,7 +145,9 @@ export class Controller {
     if (this.secretKeys.get(id)?.resourceVersion === meta.metadata.resourceVersion) return;
     const full = await this.kube.readSecret(ns, ref.name);
     // Keyed by the version the cache shows: a newer one arriving later is read again.
-    this.secretKeys.set(id, { resourceVersion: meta.metadata.resourceVersion, keys: Object.keys(full?.data ?? {}) });
+    const data = full?.data ?? {};
+    const emptyKeys = Object.keys(data).filter((k) => Buffer.from(data[k] ?? '', 'base64').toString('utf8').trim() === '');
+    this.secretKeys.set(id, { resourceVersion: meta.metadata.resourceVersion, keys: Object.keys(data), emptyKeys });
   }
 
   private async reconcile(key: string): Promise<void> {

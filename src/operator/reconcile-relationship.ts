@@ -21,8 +21,8 @@ export interface Observed {
   /** Every relationship in every watched namespace (which nodes are claimed: node-claims.ts). */
   allRelationships(): DhcpFailoverRelationship[];
   scopes(namespace: string): DhcpScope[];
-  /** The shared-secret Secret's key names (never its values), if it exists. */
-  secret(namespace: string, name: string): { readonly keys: readonly string[] } | undefined;
+  /** The shared-secret Secret's key names (never its values), and which of them are empty, if it exists. */
+  secret(namespace: string, name: string): { readonly keys: readonly string[]; readonly emptyKeys?: readonly string[] } | undefined;
   /** ConfigMaps, StatefulSets and PDBs labelled as belonging to the relationship. */
   owned(namespace: string, relationship: string): KubeObject[];
 }
@@ -69,7 +69,7 @@ export function secretPresence(observed: Observed, rel: DhcpFailoverRelationship
   const s = observed.secret(rel.metadata.namespace!, ref.name);
   if (s === undefined) return { exists: false, hasKey: false };
   const key = ref.key ?? 'secret';
-  return { exists: true, hasKey: s.keys.includes(key) };
+  return { exists: true, hasKey: s.keys.includes(key), ...(s.emptyKeys?.includes(key) && { empty: true }) };
 }
 
 /**

@@ -164,6 +164,19 @@ test('watch expiry (410) and a dropped watch connection are recovered: later cha
   await until('change seen after a dropped watch', () => scopeIn(fake, 'dhcp-a', 'office')?.leaseSeconds === 4321);
 });
 
+test('a Secret whose key is empty → Degraded SecretMissing saying so, nothing applied; a value in it → applied', async () => {
+  const { fake } = await setup({ secret: false });
+  fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: Buffer.from('  \n').toString('base64') } });
+  createSiteA(fake);
+  await until('Degraded', () => cond(rel(fake), 'Degraded')?.status === 'True');
+  assert.equal(cond(rel(fake), 'Degraded').reason, 'SecretMissing');
+  assert.match(cond(rel(fake), 'Degraded').message, /key "secret" is empty/);
+  assert.deepEqual(fake.requests.filter((q) => q.verb === 'patch' && q.subresource === undefined), [], 'nothing applied');
+  fake.put('', 'secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dhcp-failover-secret', namespace: NS }, data: { secret: Buffer.from('s3cret').toString('base64') } });
+  await until('applied once the key holds a secret', () => cm(fake));
+  await until('Degraded cleared', () => cond(rel(fake), 'Degraded')?.status === 'False');
+});
+
 test('invalid input (missing Secret, bad scope, scope conflict) → Degraded with a reason and an Event, nothing applied', async () => {
   const { fake } = await setup({ secret: false });
   createSiteA(fake);

@@ -50,6 +50,7 @@ function secretProblems(input: RenderInput): RenderProblem[] {
   const key = ref.key ?? 'secret';
   if (input.secret === undefined || !input.secret.exists) return [{ reason: 'SecretMissing', message: `Secret ${ref.name} (spec.sharedSecretRef) does not exist` }];
   if (!input.secret.hasKey) return [{ reason: 'SecretMissing', message: `Secret ${ref.name} has no key ${JSON.stringify(key)}` }];
+  if (input.secret.empty === true) return [{ reason: 'SecretMissing', message: `Secret ${ref.name} key ${JSON.stringify(key)} is empty: the servers refuse an empty shared secret` }];
   return [];
 }
 

@@ -151,7 +151,8 @@ export interface DhcpScope {
 }
 
 /** What the renderer knows about the shared-secret Secret (observed by the controller, or assumed offline). */
-export interface SecretPresence { readonly exists: boolean; readonly hasKey: boolean }
+/** `empty`: the key holds nothing but white space (the servers refuse such a secret). */
+export interface SecretPresence { readonly exists: boolean; readonly hasKey: boolean; readonly empty?: boolean }
 
 export interface RenderInput {
   readonly relationship: DhcpFailoverRelationship;
