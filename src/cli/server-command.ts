@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createAdminApp, listen } from '../admin/http.ts';
+import { createAdminApp, listen, type AdminAction } from '../admin/http.ts';
 import { embeddedDefaultConfig } from '../config/embedded-default.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { decideReload } from '../config/reload-guard.ts';
@@ -140,7 +140,7 @@ export async function runServer(options: ServerCommandOptions): Promise<number> 
       ...(failover !== undefined && { relationships: failover.statuses() }),
     }),
     ...(failover !== undefined && {
-      actions: async (action: 'partner-down' | 'resync', relationship: string | undefined) => {
+      actions: async (action: AdminAction, relationship: string | undefined) => {
         const peer = failover!.peerFor(relationship);
         if ('error' in peer) return peer;
         await (action === 'partner-down' ? peer.adminPartnerDown() : peer.adminResync());

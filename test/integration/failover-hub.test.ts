@@ -98,14 +98,11 @@ const RESERVE = (() => {
 
 interface RelationshipJson { relationship: string; role: string; state: string; stateSince: string }
 interface LeaseJson { ip: string; state: string; hwAddress?: string; expiresAt: string }
+interface Held { branch: Branch | 'standalone'; client: string; ip: string; server: string }
 
-describe('hub and spoke: one server in two relationships, in network namespaces', { skip, timeout: 300_000 }, () => {
-  let lab: Lab;
-  const servers = new Map<Node, TrackedProcess>();
-  const socketOf = (node: Node) => join(lab.dir, `${node}-redis`, 'redis.sock');
-  const held: { branch: Branch; client: string; ip: string; server: string }[] = [];
-
-  const http = async (node: Node, path: string) => (await lab.httpGet(node, `http://127.0.0.1:8067${path}`)).body;
+/** What both labs ask of their servers and clients; `lab()` because the lab is made in before(). */
+function labHelpers(lab: () => Lab, held: Held[]) {
+  const http = async (node: Node, path: string) => (await lab().httpGet(node, `http://127.0.0.1:8067${path}`)).body;
   async function relationshipOf(node: Node, b: Branch): Promise<RelationshipJson | undefined> {
     try {
       const s = JSON.parse(await http(node, '/status')) as { relationships?: RelationshipJson[] };
@@ -120,24 +117,34 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
     return (JSON.parse(await http(node, '/leases?limit=100000')) as { leases: LeaseJson[] }).leases
       .filter((l) => l.state === 'active' && Date.parse(l.expiresAt) > Date.now());
   }
+  /** Clients through a relay (the simulator in the perf namespace) that forwards to `servers`. */
+  async function simulateVia(tag: Held['branch'], relay: string, servers: readonly Node[], clients: { mac: string; requested?: string }[], o: { timeoutMs?: number; concurrency?: number } = {}): Promise<(Acquired | undefined)[]> {
+    const plan = join(lab().dir, `plan-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
+    const timeoutMs = o.timeoutMs ?? 8_000, concurrency = o.concurrency ?? 10;
+    writeFileSync(plan, JSON.stringify({ clients, timeoutMs, retryMs: 1_000, concurrency }));
+    const res = await lab().exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', relay, '--targets', servers.map((n) => IP[n]).join(','), '--plan', plan],
+      { timeoutMs: timeoutMs * Math.ceil(clients.length / concurrency) + 10_000 });
+    const results = (JSON.parse(res.stdout) as (Acquired | null)[]).map((r) => r ?? undefined);
+    for (const r of results) if (r) held.push({ branch: tag, client: r.mac, ip: r.ip, server: r.server });
+    return results;
+  }
+  /** Clients of a branch through its relay, which forwards to that branch's two servers. */
+  const simulate = (b: Branch, clients: { mac: string; requested?: string }[], o: { timeoutMs?: number; concurrency?: number } = {}) =>
+    simulateVia(b, BRANCH[b].relay, BRANCH[b].servers, clients, o);
+  return { http, relationshipOf, stateAt, waitState, leasesOf, simulateVia, simulate };
+}
+
+describe('hub and spoke: one server in two relationships, in network namespaces', { skip, timeout: 300_000 }, () => {
+  let lab: Lab;
+  const servers = new Map<Node, TrackedProcess>();
+  const socketOf = (node: Node) => join(lab.dir, `${node}-redis`, 'redis.sock');
+  const held: Held[] = [];
+  const { http, relationshipOf, stateAt, waitState, leasesOf, simulateVia, simulate } = labHelpers(() => lab, held);
 
   function startServer(node: Node): void {
     const conf = join(lab.dir, `${node}.yaml`);
     writeFileSync(conf, configFor(node, socketOf(node)));
     servers.set(node, lab.spawn(node, BIN, ['server', '--config', conf], { logFile: join(lab.dir, `${node}.log`) }));
-  }
-
-  /** Clients of a branch through its relay, which forwards to that branch's two servers. */
-  async function simulate(b: Branch, clients: { mac: string; requested?: string }[], o: { timeoutMs?: number; concurrency?: number } = {}): Promise<(Acquired | undefined)[]> {
-    const plan = join(lab.dir, `plan-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
-    const timeoutMs = o.timeoutMs ?? 8_000, concurrency = o.concurrency ?? 10;
-    writeFileSync(plan, JSON.stringify({ clients, timeoutMs, retryMs: 1_000, concurrency }));
-    const targets = BRANCH[b].servers.map((n) => IP[n]).join(',');
-    const res = await lab.exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', BRANCH[b].relay, '--targets', targets, '--plan', plan],
-      { timeoutMs: timeoutMs * Math.ceil(clients.length / concurrency) + 10_000 });
-    const results = (JSON.parse(res.stdout) as (Acquired | null)[]).map((r) => r ?? undefined);
-    for (const r of results) if (r) held.push({ branch: b, client: r.mac, ip: r.ip, server: r.server });
-    return results;
   }
 
   /** The invariant: no address held by two clients, by what clients hold and across every store. */
@@ -195,12 +202,8 @@ describe('hub and spoke: one server in two relationships, in network namespaces'
   });
 
   it('a standalone scope (relationship: none) on srv2 is served by srv2 alone, and no partner hears of its leases', async () => {
-    const plan = join(lab.dir, 'plan-standalone.json');
-    writeFileSync(plan, JSON.stringify({ clients: Array.from({ length: 3 }, (_, i) => ({ mac: macOf(0x5a, i) })), timeoutMs: 8_000, retryMs: 1_000, concurrency: 3 }));
-    const res = await lab.exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', STANDALONE.relay, '--targets', `${IP.srv2},${IP.srv3}`, '--plan', plan], { timeoutMs: 30_000 });
-    const got = (JSON.parse(res.stdout) as (Acquired | null)[]);
-    assert.ok(got.every((r) => r !== null && r.server === IP.srv2 && r.ip.startsWith('10.100.10.')), `served by srv2 from the standalone scope: ${JSON.stringify(got.map((r) => r && [r.server, r.ip]))}`);
-    for (const r of got) held.push({ branch: 'branch2', client: r!.mac, ip: r!.ip, server: r!.server });
+    const got = await simulateVia('standalone', STANDALONE.relay, ['srv2', 'srv3'], Array.from({ length: 3 }, (_, i) => ({ mac: macOf(0x5a, i) })));
+    assert.ok(got.every((r) => r !== undefined && r.server === IP.srv2 && r.ip.startsWith('10.100.10.')), `served by srv2 from the standalone scope: ${JSON.stringify(got.map((r) => r && [r.server, r.ip]))}`);
     await new Promise((r) => setTimeout(r, 1_000));
     const onHub = (await leasesOf('srv3')).filter((l) => l.ip.startsWith('10.100.10.'));
     assert.deepEqual(onHub, [], 'the hub never received a binding update for the standalone scope');
@@ -306,29 +309,10 @@ describe('hub and spoke with ISC dhcpd as one of the hub\'s partners', { skip: s
   let lab: Lab;
   const servers = new Map<Node, TrackedProcess>();
   const socketOf = (node: Node) => join(lab.dir, `${node}-redis`, 'redis.sock');
-  const held: { branch: Branch; client: string; ip: string; server: string }[] = [];
-  const http = async (node: Node, path: string) => (await lab.httpGet(node, `http://127.0.0.1:8067${path}`)).body;
-  async function stateAt(node: Node, b: Branch): Promise<{ state: string; since: string } | undefined> {
-    try {
-      const r = (JSON.parse(await http(node, '/status')) as { relationships?: RelationshipJson[] }).relationships?.find((x) => x.relationship === b);
-      return r && { state: r.state, since: r.stateSince };
-    } catch { return undefined; }
-  }
-  const waitState = (node: Node, b: Branch, state: string, timeoutMs: number) =>
-    waitFor(`${node} ${b} ${state}`, async () => (await stateAt(node, b))?.state === state, { timeoutMs, intervalMs: 300 });
+  const held: Held[] = [];
+  const { http, stateAt, waitState, simulate } = labHelpers(() => lab, held);
   const iscMoves = () => [...readFileSync(join(lab.dir, 'dhcpd.log'), 'utf8').matchAll(/I move from ([\w-]+) to ([\w-]+)/g)].map((m) => m[2]);
   const hubLeases = async () => (JSON.parse(await http('srv3', '/leases?limit=100000')) as { leases: LeaseJson[] }).leases.filter((l) => l.state === 'active');
-
-  async function simulate(b: Branch, clients: { mac: string; requested?: string }[], timeoutMs = 10_000): Promise<(Acquired | undefined)[]> {
-    const plan = join(lab.dir, `plan-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
-    writeFileSync(plan, JSON.stringify({ clients, timeoutMs, retryMs: 1_000, concurrency: 10 }));
-    const targets = BRANCH[b].servers.map((n) => IP[n]).join(',');
-    const res = await lab.exec('perf', NODE, ['--disable-warning=ExperimentalWarning', CLIENT_CLI, '--relay', BRANCH[b].relay, '--targets', targets, '--plan', plan],
-      { timeoutMs: timeoutMs * Math.ceil(clients.length / 10) + 10_000 });
-    const results = (JSON.parse(res.stdout) as (Acquired | null)[]).map((r) => r ?? undefined);
-    for (const r of results) if (r) held.push({ branch: b, client: r.mac, ip: r.ip, server: r.server });
-    return results;
-  }
 
   before(async () => {
     lab = await createLab({ prefix: `t${process.pid % 1000}j`, servers: 3, clients: 0, perf: true });
@@ -364,7 +348,7 @@ describe('hub and spoke with ISC dhcpd as one of the hub\'s partners', { skip: s
     await servers.get('srv1')!.stop({ signal: 'SIGKILL', graceMs: 1_000 });
     await waitState('srv3', 'branch1', 'communications-interrupted', 20_000);
     const old = held.find((h) => h.branch === 'branch1' && h.server === IP.srv1)!;
-    const [again] = await simulate('branch1', [{ mac: old.client, requested: old.ip }], 20_000);
+    const [again] = await simulate('branch1', [{ mac: old.client, requested: old.ip }], { timeoutMs: 20_000 });
     assert.equal(again?.server, IP.srv3, 'the hub answered ISC\'s client');
     assert.equal(again?.ip, old.ip, 'with the address ISC gave it');
     assert.deepEqual({ hub: await stateAt('srv3', 'branch2'), srv2: await stateAt('srv2', 'branch2') }, before2, 'branch 2 untouched');

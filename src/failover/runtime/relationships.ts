@@ -2,20 +2,17 @@
 // rules): one FailoverPeer per relationship, each seeing only the scopes of its relationship, all sharing
 // the server's failover listeners (listener.ts) and metrics. Routes what the engine asks or reports to the
 // relationship of the scope concerned; a scope no relationship serves is the server's alone.
-import type { Clock } from '../../clock.ts';
 import type { FailoverConfig } from '../../config/failover.ts';
 import type { Config } from '../../config/schema.ts';
 import { inSubnet, type ScopePlan } from '../../dhcp/pool.ts';
 import type { AllocationPolicy } from '../../dhcp/allocate.ts';
 import type { Lease } from '../../leases/lease.ts';
 import { log } from '../../log.ts';
-import type { LeaseStore } from '../../leases/store.ts';
-import type { FailoverMetrics } from '../../metrics/registry.ts';
 import type { Ipv4 } from '../../net/ipv4.ts';
 import { FailoverListeners } from '../link/listener.ts';
 import { NOT_SERVING_POLICY, routedPolicy } from '../rules/allocation-policy.ts';
 import type { EngineSurface } from './engine-surface.ts';
-import { FailoverPeer } from './peer.ts';
+import { FailoverPeer, type PeerOptions } from './peer.ts';
 import type { FailoverStatus } from './peer-status.ts';
 
 /** Every scope → the relationship that serves it (undefined: standalone, served by this server alone). */
@@ -32,35 +29,43 @@ export function scopeRelationshipsOf(config: Pick<Config, 'scopes'>): ScopeRelat
  */
 export function scopedEngine(engine: EngineSurface, relationship: string, scopeRelationship: () => ScopeRelationships): EngineSurface {
   const mine = (scope: string): boolean => scopeRelationship().get(scope) === relationship;
+  // Filtered again only when the engine's plans or the scope map change (a reload), not per binding update.
+  let cache: { plans: readonly ScopePlan[]; map: ScopeRelationships; mine: readonly ScopePlan[] } | undefined;
+  const myPlans = (): readonly ScopePlan[] => {
+    const plans = engine.scopePlans, map = scopeRelationship();
+    if (cache?.plans !== plans || cache.map !== map) cache = { plans, map, mine: plans.filter((p) => mine(p.scope.name)) };
+    return cache.mine;
+  };
   return {
     leases: {
       get: (ip) => engine.leases.get(ip),
       findByClient: (scope, key) => (mine(scope) ? engine.leases.findByClient(scope, key) : undefined),
       *values() { for (const l of engine.leases.values()) if (mine(l.scope)) yield l; },
     },
-    get scopePlans() { return engine.scopePlans.filter((p) => mine(p.scope.name)); },
+    get scopePlans() { return myPlans(); },
     applyRemote: (leases) => engine.applyRemote(leases),
     ...(engine.isOffered !== undefined && { isOffered: (ip: Ipv4) => engine.isOffered!(ip) }),
   };
 }
 
-/** The scope whose subnet holds `ip`; remembers the last hit (the allocator asks about one pool at a time). */
+/**
+ * The scope whose subnet holds `ip`; remembers the last hit (the allocator asks about one pool at a time)
+ * for as long as the engine keeps the same plans (a reload replaces the array).
+ */
 function scopeFinder(plans: () => readonly ScopePlan[]): (ip: Ipv4) => string | undefined {
-  let last: ScopePlan | undefined;
+  let last: { plans: readonly ScopePlan[]; plan: ScopePlan } | undefined;
   return (ip) => {
-    if (last !== undefined && inSubnet(last, ip) && plans().includes(last)) return last.scope.name;
-    last = plans().find((p) => inSubnet(p, ip));
-    return last?.scope.name;
+    const current = plans();
+    if (last !== undefined && last.plans === current && inSubnet(last.plan, ip)) return last.plan.scope.name;
+    const plan = current.find((p) => inSubnet(p, ip));
+    last = plan && { plans: current, plan };
+    return plan?.scope.name;
   };
 }
 
-export interface RelationshipsOptions {
+/** What every peer shares (PeerOptions), the whole config, and how to read a relationship's secret. */
+export interface RelationshipsOptions extends Pick<PeerOptions, 'serverName' | 'engine' | 'store' | 'clock' | 'metrics'> {
   readonly config: Config;
-  readonly serverName: string;
-  readonly engine: EngineSurface;
-  readonly store: Pick<LeaseStore, 'getMeta' | 'setMeta'>;
-  readonly clock: Clock;
-  readonly metrics?: FailoverMetrics | undefined;
   /** The shared secret of a relationship, read from its sharedSecret or file. */
   readonly secretOf: (relationship: FailoverConfig) => Buffer | undefined;
 }
